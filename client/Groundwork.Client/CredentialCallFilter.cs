@@ -1,0 +1,53 @@
+using Groundwork.Access;
+using Groundwork.Lists;
+using Microsoft.Extensions.Options;
+
+namespace Groundwork.Client;
+
+/// <summary>
+/// Puts the caller's key on every call to a Groundwork grain, and refuses a malformed resource key before anything
+/// is sent (so no grain is ever activated for it).
+/// </summary>
+public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> options) : IOutgoingGrainCallFilter
+{
+    private static readonly System.Reflection.Assembly Contract = typeof(IListGrain).Assembly;
+
+    /// <inheritdoc/>
+    public async Task Invoke(IOutgoingGrainCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var interfaceType = context.InterfaceMethod?.DeclaringType;
+        if (interfaceType is not null && (interfaceType.Assembly == Contract || interfaceType == typeof(IAsyncEnumerableGrainExtension)))
+        {
+            ValidateTarget(interfaceType, context.TargetId);
+            var key = GroundworkCredentials.CurrentKey ?? options.Value.ApiKey;
+            if (key is not null)
+            {
+                RequestContext.Set(CallHeaders.ApiKey, key);
+            }
+
+            if (GroundworkCredentials.CurrentOnBehalfOf is { } user)
+            {
+                RequestContext.Set(CallHeaders.OnBehalfOf, user);
+            }
+        }
+
+        await context.Invoke();
+    }
+
+    private static void ValidateTarget(Type interfaceType, GrainId target)
+    {
+        if (interfaceType == typeof(IListGrain))
+        {
+            var key = ResourceKey.Parse(target.Key.ToString());
+            if (key.Kind != ResourceKinds.List)
+            {
+                throw new InvalidResourceKeyException(key.ToString(), $"expected a '{ResourceKinds.List}' key");
+            }
+        }
+        else if (interfaceType != typeof(IAsyncEnumerableGrainExtension))
+        {
+            TenantId.Validate(target.Key.ToString());
+        }
+    }
+}

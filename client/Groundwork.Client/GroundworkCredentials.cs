@@ -1,0 +1,47 @@
+namespace Groundwork.Client;
+
+/// <summary>
+/// The credential of calls made in the current async flow, overriding <see cref="GroundworkClientOptions.ApiKey"/>:
+/// for backends that call for several tenants, and for edge keys acting on behalf of their users.
+/// </summary>
+public static class GroundworkCredentials
+{
+    private static readonly AsyncLocal<Scope?> CurrentScope = new();
+
+    /// <summary>The key set for the current flow, if any.</summary>
+    public static string? CurrentKey => CurrentScope.Value?.ApiKey;
+
+    /// <summary>The end user the current flow acts for, if any.</summary>
+    public static string? CurrentOnBehalfOf => CurrentScope.Value?.OnBehalfOf;
+
+    /// <summary>Calls in this flow carry <paramref name="apiKey"/> until the returned scope is disposed.</summary>
+    public static IDisposable Use(string apiKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(apiKey);
+        return Push(new Scope(apiKey, CurrentScope.Value?.OnBehalfOf));
+    }
+
+    /// <summary>
+    /// Calls in this flow act for the end user <paramref name="principal"/>, whom the caller has authenticated.
+    /// The silo accepts this only with an edge-scoped key; the user's own tenant role then applies.
+    /// </summary>
+    public static IDisposable ActFor(string principal)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(principal);
+        return Push(new Scope(CurrentScope.Value?.ApiKey, principal));
+    }
+
+    private static Restore Push(Scope scope)
+    {
+        var previous = CurrentScope.Value;
+        CurrentScope.Value = scope;
+        return new Restore(previous);
+    }
+
+    private sealed record Scope(string? ApiKey, string? OnBehalfOf);
+
+    private sealed class Restore(Scope? previous) : IDisposable
+    {
+        public void Dispose() => CurrentScope.Value = previous;
+    }
+}

@@ -1,0 +1,262 @@
+namespace Groundwork;
+
+/// <summary>The base of every error Groundwork raises on purpose. Catch this to tell ours from the runtime's.</summary>
+[GenerateSerializer, Alias("gw.err")]
+public abstract class GroundworkException : Exception
+{
+    /// <summary>For the serializer.</summary>
+    protected GroundworkException()
+    {
+    }
+
+    /// <summary>Creates the error with its explanation.</summary>
+    protected GroundworkException(string message) : base(message)
+    {
+    }
+}
+
+/// <summary>A resource key or tenant id that does not parse. Nothing was activated or changed.</summary>
+[GenerateSerializer, Alias("gw.err.key")]
+public sealed class InvalidResourceKeyException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public InvalidResourceKeyException()
+    {
+    }
+
+    /// <summary>Creates the error for <paramref name="key"/>.</summary>
+    public InvalidResourceKeyException(string key, string reason)
+        : base($"Invalid resource key '{key}': {reason}.")
+    {
+        Key = key;
+        Reason = reason;
+    }
+
+    /// <summary>The key as it was given.</summary>
+    [Id(0)] public string Key { get; private set; } = "";
+
+    /// <summary>Why it was refused.</summary>
+    [Id(1)] public string Reason { get; private set; } = "";
+}
+
+/// <summary>Why a call was refused by the access check.</summary>
+public enum AccessDenialReason
+{
+    /// <summary>The call carried no API key.</summary>
+    MissingCredential = 0,
+
+    /// <summary>The API key is not of the Groundwork form.</summary>
+    MalformedCredential = 1,
+
+    /// <summary>No such key, or the secret does not match.</summary>
+    UnknownCredential = 2,
+
+    /// <summary>The key was revoked.</summary>
+    RevokedCredential = 3,
+
+    /// <summary>The key belongs to another tenant than the resource.</summary>
+    WrongTenant = 4,
+
+    /// <summary>The caller's tenant role is too low for the method.</summary>
+    InsufficientRole = 5,
+
+    /// <summary>The resource's access list does not grant the caller this level.</summary>
+    NotOnAccessList = 6,
+
+    /// <summary>The call asked to act for an end user, but the key has no edge scope.</summary>
+    OnBehalfOfNotAllowed = 7,
+
+    /// <summary>Only the operator key may do this.</summary>
+    OperatorOnly = 8,
+
+    /// <summary>The method declares no access requirement, so it is closed to everyone.</summary>
+    UndeclaredMethod = 9,
+}
+
+/// <summary>The caller may not do this. Nothing was changed.</summary>
+[GenerateSerializer, Alias("gw.err.access")]
+public sealed class AccessDeniedException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public AccessDeniedException()
+    {
+    }
+
+    /// <summary>Creates the refusal.</summary>
+    public AccessDeniedException(AccessDenialReason reason, string detail)
+        : base($"Access denied ({reason}): {detail}")
+    {
+        Reason = reason;
+        Detail = detail;
+    }
+
+    /// <summary>Why the call was refused.</summary>
+    [Id(0)] public AccessDenialReason Reason { get; private set; }
+
+    /// <summary>A sentence for people: which method, which requirement.</summary>
+    [Id(1)] public string Detail { get; private set; } = "";
+}
+
+/// <summary>A mutation expected another version of the resource. Nothing was changed.</summary>
+[GenerateSerializer, Alias("gw.err.version")]
+public sealed class VersionConflictException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public VersionConflictException()
+    {
+    }
+
+    /// <summary>Creates the conflict.</summary>
+    public VersionConflictException(string resource, long expectedVersion, long currentVersion)
+        : base($"Version conflict on '{resource}': expected version {expectedVersion}, current version is {currentVersion}.")
+    {
+        Resource = resource;
+        ExpectedVersion = expectedVersion;
+        CurrentVersion = currentVersion;
+    }
+
+    /// <summary>The resource key.</summary>
+    [Id(0)] public string Resource { get; private set; } = "";
+
+    /// <summary>The version the caller expected.</summary>
+    [Id(1)] public long ExpectedVersion { get; private set; }
+
+    /// <summary>The version the resource has now; read a snapshot, then retry against it.</summary>
+    [Id(2)] public long CurrentVersion { get; private set; }
+}
+
+/// <summary>A request would go past a named limit. Nothing was changed.</summary>
+[GenerateSerializer, Alias("gw.err.limit")]
+public sealed class LimitExceededException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public LimitExceededException()
+    {
+    }
+
+    /// <summary>Creates the error for the limit named <paramref name="limit"/> (its option name).</summary>
+    public LimitExceededException(string limit, long maximum, long attempted)
+        : base($"Limit '{limit}' exceeded: the maximum is {maximum}, the request needs {attempted}.")
+    {
+        Limit = limit;
+        Maximum = maximum;
+        Attempted = attempted;
+    }
+
+    /// <summary>The limit's option name, for example <c>Lists:MaxItems</c>.</summary>
+    [Id(0)] public string Limit { get; private set; } = "";
+
+    /// <summary>The configured maximum.</summary>
+    [Id(1)] public long Maximum { get; private set; }
+
+    /// <summary>What the request would have needed.</summary>
+    [Id(2)] public long Attempted { get; private set; }
+}
+
+/// <summary>The resource, or a part of it (an item, a member, a key), does not exist.</summary>
+[GenerateSerializer, Alias("gw.err.notfound")]
+public sealed class NotFoundException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public NotFoundException()
+    {
+    }
+
+    /// <summary>Creates the error for the <paramref name="kind"/> named <paramref name="id"/>.</summary>
+    public NotFoundException(string kind, string id)
+        : base($"No {kind} '{id}'.")
+    {
+        Kind = kind;
+        Id = id;
+    }
+
+    /// <summary>What was looked for: <c>list</c>, <c>item</c>, <c>tenant</c>, <c>member</c>, <c>key</c>.</summary>
+    [Id(0)] public string Kind { get; private set; } = "";
+
+    /// <summary>Its id.</summary>
+    [Id(1)] public string Id { get; private set; } = "";
+}
+
+/// <summary>Creating something that already exists.</summary>
+[GenerateSerializer, Alias("gw.err.exists")]
+public sealed class AlreadyExistsException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public AlreadyExistsException()
+    {
+    }
+
+    /// <summary>Creates the error for the <paramref name="kind"/> named <paramref name="id"/>.</summary>
+    public AlreadyExistsException(string kind, string id)
+        : base($"The {kind} '{id}' already exists.")
+    {
+        Kind = kind;
+        Id = id;
+    }
+
+    /// <summary>What was being created.</summary>
+    [Id(0)] public string Kind { get; private set; } = "";
+
+    /// <summary>Its id.</summary>
+    [Id(1)] public string Id { get; private set; } = "";
+}
+
+/// <summary>An argument is malformed (empty title, bad principal, unknown placement). Nothing was changed.</summary>
+[GenerateSerializer, Alias("gw.err.invalid")]
+public sealed class InvalidRequestException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public InvalidRequestException()
+    {
+    }
+
+    /// <summary>Creates the error for <paramref name="field"/>.</summary>
+    public InvalidRequestException(string field, string reason)
+        : base($"Invalid '{field}': {reason}.")
+    {
+        Field = field;
+        Reason = reason;
+    }
+
+    /// <summary>The argument or field at fault.</summary>
+    [Id(0)] public string Field { get; private set; } = "";
+
+    /// <summary>What is wrong with it.</summary>
+    [Id(1)] public string Reason { get; private set; } = "";
+}
+
+/// <summary>
+/// A feed cursor is older than the retained changes (or newer than the resource): the watcher must read a fresh
+/// snapshot and watch again from its version.
+/// </summary>
+[GenerateSerializer, Alias("gw.err.resync")]
+public sealed class ResyncRequiredException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public ResyncRequiredException()
+    {
+    }
+
+    /// <summary>Creates the error.</summary>
+    public ResyncRequiredException(string resource, long afterSequence, long oldestRetained, long currentVersion)
+        : base($"Feed of '{resource}' cannot continue after sequence {afterSequence}: retained changes are " +
+               $"{oldestRetained}..{currentVersion}. Read a snapshot and watch from its version.")
+    {
+        Resource = resource;
+        AfterSequence = afterSequence;
+        OldestRetained = oldestRetained;
+        CurrentVersion = currentVersion;
+    }
+
+    /// <summary>The resource key.</summary>
+    [Id(0)] public string Resource { get; private set; } = "";
+
+    /// <summary>The cursor the watcher asked from.</summary>
+    [Id(1)] public long AfterSequence { get; private set; }
+
+    /// <summary>The oldest change still retained.</summary>
+    [Id(2)] public long OldestRetained { get; private set; }
+
+    /// <summary>The resource's current version (the newest sequence).</summary>
+    [Id(3)] public long CurrentVersion { get; private set; }
+}

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using Groundwork.Access;
+using Groundwork.Tenants;
+using Microsoft.Extensions.Options;
+
+namespace Groundwork.Grains.Access;
+
+/// <summary>
+/// Turns the key a call carries into a verified <see cref="Caller"/>, asking the key's tenant grain and
+/// remembering the answer for <see cref="AccessOptions.CredentialCacheDuration"/>.
+/// </summary>
+public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operatorKey, IOptions<AccessOptions> options, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<(string Key, string? OnBehalfOf), (Caller Caller, DateTimeOffset Expires)> _cache = new();
+    private readonly AccessOptions _options = options.Value;
+
+    /// <summary>Verifies <paramref name="key"/>, acting for <paramref name="onBehalfOf"/> if given.</summary>
+    /// <exception cref="AccessDeniedException">The key is missing, malformed, unknown, revoked, or may not act for others.</exception>
+    public async ValueTask<Caller> VerifyAsync(string? key, string? onBehalfOf)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new AccessDeniedException(AccessDenialReason.MissingCredential, "the call carries no API key; configure Groundwork:Client:ApiKey");
+        }
+
+        if (ApiKeys.IsOperatorKeyForm(key))
+        {
+            if (!operatorKey.Matches(key))
+            {
+                throw new AccessDeniedException(AccessDenialReason.UnknownCredential, "the operator key is not this cluster's");
+            }
+
+            return onBehalfOf is null
+                ? Caller.Operator
+                : throw new AccessDeniedException(AccessDenialReason.OnBehalfOfNotAllowed, "the operator key acts only as itself");
+        }
+
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue((key, onBehalfOf), out var cached) && cached.Expires > now)
+        {
+            return cached.Caller;
+        }
+
+        if (!ApiKeys.TryParseTenantKey(key, out var tenant, out var keyId, out var secret))
+        {
+            throw new AccessDeniedException(AccessDenialReason.MalformedCredential, "the API key is not of the form gwk_{tenant}_{id}_{secret}");
+        }
+
+        if (onBehalfOf is not null && !Principal.IsValid(onBehalfOf))
+        {
+            throw new InvalidRequestException(CallHeaders.OnBehalfOf, "not a valid principal id");
+        }
+
+        var verdict = await grains.GetGrain<ITenantGrain>(tenant).VerifyKeyAsync(keyId, ApiKeys.Hash(secret), onBehalfOf);
+        if (verdict.Refusal is { } refusal)
+        {
+            _cache.TryRemove((key, onBehalfOf), out _);
+            throw new AccessDeniedException(refusal, refusal switch
+            {
+                AccessDenialReason.RevokedCredential => $"key {keyId} of tenant '{tenant}' was revoked",
+                AccessDenialReason.OnBehalfOfNotAllowed => $"key {keyId} has no edge scope, so it cannot act for '{onBehalfOf}'",
+                _ => $"key {keyId} is not a key of tenant '{tenant}'",
+            });
+        }
+
+        var caller = new Caller(tenant, verdict.Principal!, verdict.Role, IsOperator: false);
+        if (_cache.Count >= _options.CredentialCacheSize)
+        {
+            _cache.Clear();
+        }
+
+        _cache[(key, onBehalfOf)] = (caller, now + _options.CredentialCacheDuration);
+        return caller;
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Groundwork.Grains.Telemetry;
+
+/// <summary>The <c>Groundwork</c> meter and activity source, and the domain instruments every building block shares.</summary>
+public static class GroundworkMetrics
+{
+    /// <summary>The meter (<see cref="GroundworkTelemetry.MeterName"/>).</summary>
+    public static readonly Meter Meter = new(GroundworkTelemetry.MeterName);
+
+    /// <summary>The activity source (<see cref="GroundworkTelemetry.ActivitySourceName"/>).</summary>
+    public static readonly ActivitySource ActivitySource = new(GroundworkTelemetry.ActivitySourceName);
+
+    /// <summary>Operations of building blocks, tagged <c>block</c>, <c>kind</c> and <c>outcome</c>.</summary>
+    public static readonly Counter<long> Operations =
+        Meter.CreateCounter<long>("groundwork.operations", "{operation}", "Building-block operations by block, kind and outcome.");
+
+    /// <summary>Calls refused by the access filter, tagged <c>reason</c>.</summary>
+    public static readonly Counter<long> AccessRefusals =
+        Meter.CreateCounter<long>("groundwork.access.refusals", "{call}", "Grain calls refused by the access filter, by reason.");
+
+    /// <summary>Mutations answered from the idempotency window instead of being applied again, tagged <c>block</c>.</summary>
+    public static readonly Counter<long> IdempotentReplays =
+        Meter.CreateCounter<long>("groundwork.idempotent.replays", "{operation}", "Retried operation ids answered with their first result.");
+
+    /// <summary>Open change-feed watchers, tagged <c>block</c>.</summary>
+    public static readonly UpDownCounter<long> FeedWatchers =
+        Meter.CreateUpDownCounter<long>("groundwork.feed.watchers", "{watcher}", "Change-feed watchers currently open.");
+
+    /// <summary>Records one operation's outcome.</summary>
+    public static void Operation(string block, string kind, string outcome) =>
+        Operations.Add(1, new("block", block), new("kind", kind), new("outcome", outcome));
+}
+
+/// <summary>Instruments of the embedded SQLite storage.</summary>
+internal static class StorageMetrics
+{
+    public static readonly Histogram<double> Duration = GroundworkMetrics.Meter.CreateHistogram<double>(
+        "groundwork.storage.duration", "s", "SQLite grain storage operation time, by operation.");
+
+    public static readonly Histogram<long> Bytes = GroundworkMetrics.Meter.CreateHistogram<long>(
+        "groundwork.storage.bytes", "By", "Size of grain state payloads read and written, by operation.");
+
+    public static readonly Counter<long> Conflicts = GroundworkMetrics.Meter.CreateCounter<long>(
+        "groundwork.storage.conflicts", "{write}", "Stale writes refused by ETag.");
+
+    public static void Record(string operation, long bytes, long startedTimestamp)
+    {
+        var tag = new KeyValuePair<string, object?>("operation", operation);
+        Duration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, tag);
+        if (bytes > 0)
+        {
+            Bytes.Record(bytes, tag);
+        }
+    }
+}

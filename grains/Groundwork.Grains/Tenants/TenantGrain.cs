@@ -1,0 +1,260 @@
+using System.Security.Cryptography;
+using Groundwork.Access;
+using Groundwork.Grains.Access;
+using Groundwork.Tenants;
+
+namespace Groundwork.Grains.Tenants;
+
+/// <summary>A tenant's members, roles and API keys.</summary>
+public sealed class TenantGrain(
+    [PersistentState(StorageNames.Tenant, StorageNames.Provider)] IPersistentState<TenantState> state,
+    TimeProvider time) : Grain, ITenantGrain, IAccessControlled
+{
+    /// <summary>The most keys one tenant may hold, revoked ones included.</summary>
+    public const int MaxKeys = 10_000;
+
+    /// <summary>The most members one tenant may have.</summary>
+    public const int MaxMembers = 100_000;
+
+    private const int MaxDisplayName = 200;
+    private const int MaxDescription = 500;
+
+    private TenantState State => state.State;
+
+    /// <inheritdoc/>
+    public string? Tenant => TenantId.IsValid(this.GetPrimaryKeyString()) ? this.GetPrimaryKeyString() : null;
+
+    /// <inheritdoc/>
+    public InvalidResourceKeyException? KeyError =>
+        TenantId.IsValid(this.GetPrimaryKeyString(), out var reason) ? null : new InvalidResourceKeyException(this.GetPrimaryKeyString(), reason);
+
+    /// <inheritdoc/>
+    public AccessList? AccessList => null;
+
+    /// <inheritdoc/>
+    public async Task<IssuedApiKey> CreateAsync(string displayName, string owner)
+    {
+        if (State.Created)
+        {
+            throw new AlreadyExistsException("tenant", this.GetPrimaryKeyString());
+        }
+
+        if (string.IsNullOrWhiteSpace(displayName) || displayName.Length > MaxDisplayName)
+        {
+            throw new InvalidRequestException(nameof(displayName), $"must be 1-{MaxDisplayName} characters, not only spaces");
+        }
+
+        Principal.Validate(owner, nameof(owner));
+        State.Created = true;
+        State.DisplayName = displayName;
+        State.CreatedAt = time.GetUtcNow();
+        State.Members[owner] = TenantRole.Owner;
+        var issued = AddKey(owner, KeyScope.Standard, "first owner key");
+        await SaveAsync();
+        return issued;
+    }
+
+    /// <inheritdoc/>
+    public Task<TenantInfo> GetAsync()
+    {
+        EnsureCreated();
+        return Task.FromResult(new TenantInfo(this.GetPrimaryKeyString(), State.DisplayName,
+            new Dictionary<string, TenantRole>(State.Members), State.CreatedAt));
+    }
+
+    /// <inheritdoc/>
+    public async Task SetMemberAsync(string principal, TenantRole role)
+    {
+        EnsureCreated();
+        Principal.Validate(principal);
+        if (!Enum.IsDefined(role))
+        {
+            throw new InvalidRequestException(nameof(role), $"unknown role {(int)role}");
+        }
+
+        var current = State.Members.GetValueOrDefault(principal);
+        if (role == TenantRole.Owner || current == TenantRole.Owner)
+        {
+            RequireOwner($"changing owners");
+        }
+
+        if (current == TenantRole.Owner && role != TenantRole.Owner && OwnerCount() == 1)
+        {
+            throw new InvalidRequestException(nameof(role), $"'{principal}' is the last owner");
+        }
+
+        if (current == 0 && State.Members.Count >= MaxMembers)
+        {
+            throw new LimitExceededException("Tenants:MaxMembers", MaxMembers, State.Members.Count + 1);
+        }
+
+        State.Members[principal] = role;
+        await SaveAsync();
+    }
+
+    /// <inheritdoc/>
+    public async Task RemoveMemberAsync(string principal)
+    {
+        EnsureCreated();
+        if (!State.Members.TryGetValue(principal, out var role))
+        {
+            throw new NotFoundException("member", principal);
+        }
+
+        if (role == TenantRole.Owner)
+        {
+            RequireOwner("removing an owner");
+            if (OwnerCount() == 1)
+            {
+                throw new InvalidRequestException(nameof(principal), $"'{principal}' is the last owner");
+            }
+        }
+
+        State.Members.Remove(principal);
+        var now = time.GetUtcNow();
+        foreach (var key in State.Keys.Values.Where(k => k.Principal == principal && k.RevokedAt is null))
+        {
+            key.RevokedAt = now;
+        }
+
+        await SaveAsync();
+    }
+
+    /// <inheritdoc/>
+    public async Task<IssuedApiKey> IssueKeyAsync(string principal, KeyScope scope, string? description = null)
+    {
+        EnsureCreated();
+        if (!State.Members.TryGetValue(Principal.Validate(principal), out var role))
+        {
+            throw new NotFoundException("member", principal);
+        }
+
+        if (role == TenantRole.Owner)
+        {
+            RequireOwner("issuing an owner's key");
+        }
+
+        if (!Enum.IsDefined(scope))
+        {
+            throw new InvalidRequestException(nameof(scope), $"unknown scope {(int)scope}");
+        }
+
+        if (description is { Length: > MaxDescription })
+        {
+            throw new InvalidRequestException(nameof(description), $"longer than {MaxDescription} characters");
+        }
+
+        if (State.Keys.Count >= MaxKeys)
+        {
+            throw new LimitExceededException("Tenants:MaxKeys", MaxKeys, State.Keys.Count + 1);
+        }
+
+        var issued = AddKey(principal, scope, description);
+        await SaveAsync();
+        return issued;
+    }
+
+    /// <inheritdoc/>
+    public async Task RevokeKeyAsync(string keyId)
+    {
+        EnsureCreated();
+        if (keyId is null || !State.Keys.TryGetValue(keyId, out var key))
+        {
+            throw new NotFoundException("key", keyId ?? "");
+        }
+
+        if (key.RevokedAt is null)
+        {
+            key.RevokedAt = time.GetUtcNow();
+            await SaveAsync();
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<ApiKeyInfo>> GetKeysAsync()
+    {
+        EnsureCreated();
+        IReadOnlyList<ApiKeyInfo> keys = State.Keys
+            .Select(k => new ApiKeyInfo(k.Key, k.Value.Principal, k.Value.Scope, k.Value.Description, k.Value.CreatedAt, k.Value.RevokedAt))
+            .OrderBy(k => k.CreatedAt)
+            .ToList();
+        return Task.FromResult(keys);
+    }
+
+    /// <inheritdoc/>
+    public Task<KeyVerification> VerifyKeyAsync(string keyId, byte[] secretHash, string? onBehalfOf)
+    {
+        if (!State.Created || keyId is null || secretHash is null || !State.Keys.TryGetValue(keyId, out var key) ||
+            !CryptographicOperations.FixedTimeEquals(key.SecretHash, secretHash))
+        {
+            return Refuse(AccessDenialReason.UnknownCredential);
+        }
+
+        if (key.RevokedAt is not null || !State.Members.TryGetValue(key.Principal, out var role))
+        {
+            return Refuse(AccessDenialReason.RevokedCredential);
+        }
+
+        if (onBehalfOf is null)
+        {
+            return Task.FromResult(new KeyVerification(null, key.Principal, role, key.Scope));
+        }
+
+        if (key.Scope != KeyScope.Edge)
+        {
+            return Refuse(AccessDenialReason.OnBehalfOfNotAllowed);
+        }
+
+        TenantRole? userRole = State.Members.TryGetValue(onBehalfOf, out var r) ? r : null;
+        return Task.FromResult(new KeyVerification(null, onBehalfOf, userRole, key.Scope));
+
+        static Task<KeyVerification> Refuse(AccessDenialReason reason) =>
+            Task.FromResult(new KeyVerification(reason, null, null, KeyScope.Standard));
+    }
+
+    private IssuedApiKey AddKey(string principal, KeyScope scope, string? description)
+    {
+        var (keyId, hash, text) = ApiKeys.NewTenantKey(this.GetPrimaryKeyString());
+        State.Keys[keyId] = new ApiKeyRecord
+        {
+            Principal = principal,
+            Scope = scope,
+            Description = description,
+            SecretHash = hash,
+            CreatedAt = time.GetUtcNow(),
+        };
+        return new IssuedApiKey(keyId, text, principal, scope);
+    }
+
+    private void EnsureCreated()
+    {
+        if (!State.Created)
+        {
+            throw new NotFoundException("tenant", this.GetPrimaryKeyString());
+        }
+    }
+
+    private int OwnerCount() => State.Members.Values.Count(r => r == TenantRole.Owner);
+
+    private static void RequireOwner(string what)
+    {
+        if (CallerContext.Current is { } caller && !caller.IsOperator && caller.Role != TenantRole.Owner)
+        {
+            throw new AccessDeniedException(AccessDenialReason.InsufficientRole, $"{what} needs the Owner role");
+        }
+    }
+
+    private async Task SaveAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Memory may now differ from storage: start again from what is stored.
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+}

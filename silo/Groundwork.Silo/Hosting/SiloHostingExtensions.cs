@@ -1,0 +1,99 @@
+using Groundwork.Grains.Access;
+using Groundwork.Grains.Hosting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry;
+using Orleans.Dashboard;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Groundwork.Silo.Hosting;
+
+/// <summary>The silo host: Orleans with Groundwork's grains, telemetry, health and the dashboard.</summary>
+public static class SiloHostingExtensions
+{
+    private const string ReadyTag = "ready";
+
+    /// <summary>
+    /// Checks the settings (one clear line on failure, see <see cref="StartupCheck"/>), then configures the silo:
+    /// localhost clustering and SQLite storage on the embedded default, Groundwork's access filter and options,
+    /// OpenTelemetry, health checks and the Orleans dashboard.
+    /// </summary>
+    public static WebApplicationBuilder AddGroundworkSilo(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+        var options = SiloOptions.From(configuration);
+        StartupCheck.Run(options);
+
+        builder.WebHost.UseUrls(options.Urls);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+
+        // The operator key file sits beside the data unless configured elsewhere.
+        if (string.IsNullOrEmpty(configuration["Groundwork:Access:OperatorKeyFile"]))
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(options.StoragePath))!;
+            builder.Services.PostConfigure<AccessOptions>(o => o.OperatorKeyFile = Path.Combine(folder, "operator.key"));
+        }
+
+        builder.UseOrleans(silo =>
+        {
+            if (string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]))
+            {
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, null,
+                    configuration["Orleans:ServiceId"] ?? "groundwork", configuration["Orleans:ClusterId"] ?? "groundwork");
+            }
+
+            silo.AddGroundwork(configuration);
+            silo.UseGroundworkSqliteStorage(configuration);
+            silo.AddActivityPropagation();
+            silo.AddDashboard();
+        });
+
+        builder.AddGroundworkTelemetry();
+        builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [ReadyTag]);
+        return builder;
+    }
+
+    /// <summary>
+    /// OpenTelemetry for the silo: the Orleans and Groundwork meters and sources, ASP.NET Core and runtime metrics,
+    /// Prometheus text for <c>/metrics</c>, and OTLP export of all signals when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// </summary>
+    public static WebApplicationBuilder AddGroundworkTelemetry(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("groundwork-silo", serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
+            .WithMetrics(m => m
+                .AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter())
+            .WithTracing(t => t
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage", GroundworkTelemetry.ActivitySourceName)
+                .AddAspNetCoreInstrumentation());
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Logging.AddOpenTelemetry(o => o.IncludeScopes = true);
+            otel.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c> and the Orleans dashboard at <c>/dashboard</c>.</summary>
+    public static WebApplication MapGroundworkEndpoints(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
+        });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapOrleansDashboard("/dashboard");
+        return app;
+    }
+}

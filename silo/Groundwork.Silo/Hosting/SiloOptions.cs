@@ -1,0 +1,43 @@
+namespace Groundwork.Silo.Hosting;
+
+/// <summary>The silo's own settings (configuration section <c>Groundwork</c>), checked before anything starts.</summary>
+public sealed class SiloOptions
+{
+    /// <summary>The storage kinds this silo knows.</summary>
+    public static readonly IReadOnlyList<string> StorageKinds = ["Sqlite"];
+
+    /// <summary>The HTTP address when neither <c>Urls</c> nor <c>ASPNETCORE_URLS</c> is set.</summary>
+    public const string DefaultUrls = "http://localhost:8080";
+
+    /// <summary>Grain storage: <c>Sqlite</c> (the embedded default, one file at <c>Groundwork:Storage:Path</c>).</summary>
+    public string StorageKind { get; set; } = "Sqlite";
+
+    /// <summary>The SQLite file (<c>Groundwork:Storage:Path</c>). Default <c>./data/groundwork.db</c>.</summary>
+    public string StoragePath { get; set; } = Grains.Storage.SqliteStorageOptions.DefaultPath;
+
+    /// <summary>Orleans' silo-to-silo port (<c>Orleans:Endpoints:SiloPort</c>). Default 11111.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Orleans' client gateway port (<c>Orleans:Endpoints:GatewayPort</c>). Default 30000.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The HTTP address(es) (<c>Urls</c> / <c>ASPNETCORE_URLS</c>). Default <c>http://localhost:8080</c>.</summary>
+    public string Urls { get; set; } = DefaultUrls;
+
+    /// <summary>How long a stop may take: leaving the cluster, finishing calls, deactivating grains (<c>Groundwork:ShutdownTimeout</c>). Default 30 s.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Reads the settings from configuration, with their defaults.</summary>
+    public static SiloOptions From(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new SiloOptions();
+        options.StorageKind = configuration["Groundwork:Storage:Kind"] ?? options.StorageKind;
+        options.StoragePath = configuration["Groundwork:Storage:Path"] ?? options.StoragePath;
+        options.SiloPort = configuration.GetValue("Orleans:Endpoints:SiloPort", options.SiloPort);
+        options.GatewayPort = configuration.GetValue("Orleans:Endpoints:GatewayPort", options.GatewayPort);
+        options.Urls = configuration["urls"] is { Length: > 0 } urls ? urls : options.Urls;
+        options.ShutdownTimeout = configuration.GetValue("Groundwork:ShutdownTimeout", options.ShutdownTimeout);
+        return options;
+    }
+}

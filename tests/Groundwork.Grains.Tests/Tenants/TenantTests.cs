@@ -1,0 +1,130 @@
+using Groundwork.Access;
+using Groundwork.Lists;
+using Groundwork.Tenants;
+using Groundwork.Testing;
+using Xunit;
+
+namespace Groundwork.Grains.Tests.Tenants;
+
+[Collection(ClusterCollection.Name)]
+public sealed class TenantTests(ClusterFixture fixture)
+{
+    private IClusterClient Client => fixture.Client;
+
+    [Fact]
+    public async Task Creating_a_tenant_makes_the_owner_a_member_and_returns_a_working_key_once()
+    {
+        var tenant = await fixture.NewTenantAsync("olga");
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            var info = await Client.GetTenant(tenant.Id).GetAsync();
+            Assert.Equal(TenantRole.Owner, info.Members["olga"]);
+            var keys = await Client.GetTenant(tenant.Id).GetKeysAsync();
+            var listed = Assert.Single(keys);
+            Assert.Equal("olga", listed.Principal);
+            Assert.StartsWith($"gwk_{tenant.Id}_{listed.KeyId}_", tenant.OwnerKey, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Creating_an_existing_tenant_is_refused()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        using (ClusterFixture.As(fixture.OperatorKey))
+        {
+            await Assert.ThrowsAsync<AlreadyExistsException>(() => Client.GetTenant(tenant.Id).CreateAsync("again", "someone"));
+        }
+    }
+
+    [Fact]
+    public async Task The_secret_is_not_stored_in_the_tenant_state()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var secret = tenant.OwnerKey.Split('_')[^1];
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={fixture.DatabasePath};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT payload FROM grain_state WHERE state_name = 'tenant' AND grain_id LIKE $g";
+        command.Parameters.AddWithValue("$g", $"%{tenant.Id}");
+        var payload = System.Text.Encoding.UTF8.GetString((byte[])(await command.ExecuteScalarAsync())!);
+        Assert.Contains("SecretHash", payload, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Removing_a_member_revokes_its_keys()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        await tenant.MemberKeyAsync("max", TenantRole.Member);
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            await Client.GetTenant(tenant.Id).RemoveMemberAsync("max");
+            var keys = await Client.GetTenant(tenant.Id).GetKeysAsync();
+            Assert.NotNull(keys.Single(k => k.Principal == "max").RevokedAt);
+        }
+    }
+
+    [Fact]
+    public async Task The_last_owner_cannot_be_removed_or_demoted()
+    {
+        var tenant = await fixture.NewTenantAsync("solo");
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            await Assert.ThrowsAsync<InvalidRequestException>(() => Client.GetTenant(tenant.Id).RemoveMemberAsync("solo"));
+            await Assert.ThrowsAsync<InvalidRequestException>(() => Client.GetTenant(tenant.Id).SetMemberAsync("solo", TenantRole.Admin));
+        }
+    }
+
+    [Fact]
+    public async Task An_admin_cannot_make_owners_or_issue_an_owners_key()
+    {
+        var tenant = await fixture.NewTenantAsync("boss");
+        var admin = await tenant.MemberKeyAsync("ada", TenantRole.Admin);
+        using (ClusterFixture.As(admin))
+        {
+            var denied = await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenant(tenant.Id).SetMemberAsync("ada", TenantRole.Owner));
+            Assert.Equal(AccessDenialReason.InsufficientRole, denied.Reason);
+            await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenant(tenant.Id).IssueKeyAsync("boss", KeyScope.Standard));
+            await Client.GetTenant(tenant.Id).SetMemberAsync("newbie", TenantRole.Member);
+        }
+    }
+
+    [Fact]
+    public async Task A_member_cannot_administer_the_tenant()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var member = await tenant.MemberKeyAsync("mel", TenantRole.Member);
+        using (ClusterFixture.As(member))
+        {
+            var denied = await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenant(tenant.Id).IssueKeyAsync("mel", KeyScope.Edge));
+            Assert.Equal(AccessDenialReason.InsufficientRole, denied.Reason);
+            Assert.Contains("mel", (await Client.GetTenant(tenant.Id).GetAsync()).Members.Keys);
+        }
+    }
+
+    [Fact]
+    public async Task Keys_are_issued_only_to_members_and_bad_principals_are_refused()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            await Assert.ThrowsAsync<NotFoundException>(() => Client.GetTenant(tenant.Id).IssueKeyAsync("nobody", KeyScope.Standard));
+            await Assert.ThrowsAsync<InvalidRequestException>(() => Client.GetTenant(tenant.Id).SetMemberAsync("has space", TenantRole.Member));
+        }
+    }
+
+    [Fact]
+    public async Task The_directory_lists_only_its_own_tenants_resources()
+    {
+        var a = await fixture.NewTenantAsync();
+        var b = await fixture.NewTenantAsync();
+        using (ClusterFixture.As(a.OwnerKey))
+        {
+            await Client.GetList(a.ListKey("one")).CreateAsync("One");
+            await Client.GetList(a.ListKey("two")).CreateAsync("Two");
+            var entries = await Client.GetTenantDirectory(a.Id).ListAsync();
+            Assert.Equal([a.ListKey("one"), a.ListKey("two")], entries.Select(e => e.Key));
+            await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenantDirectory(b.Id).ListAsync());
+        }
+    }
+}

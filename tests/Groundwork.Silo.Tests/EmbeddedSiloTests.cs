@@ -1,0 +1,71 @@
+using System.Net;
+using Groundwork.Lists;
+using Groundwork.Testing;
+using Xunit;
+
+namespace Groundwork.Silo.Tests;
+
+public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture) : IClassFixture<EmbeddedSiloFixture>
+{
+    private SiloProcess Silo => fixture.Silo;
+
+    [Fact]
+    public void The_silo_is_ready_within_15_seconds_of_starting()
+    {
+        Assert.True(fixture.TimeToReady < TimeSpan.FromSeconds(15), $"ready after {fixture.TimeToReady}");
+    }
+
+    [Fact]
+    public async Task Liveness_and_readiness_answer_200_while_the_silo_is_active()
+    {
+        using var http = new HttpClient { BaseAddress = Silo.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_are_served_in_prometheus_text_with_orleans_series()
+    {
+        using var http = new HttpClient { BaseAddress = Silo.BaseAddress };
+        var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("# TYPE orleans_", text, StringComparison.Ordinal);
+        Assert.Contains("\norleans_", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_orleans_dashboard_is_served_at_dashboard()
+    {
+        using var http = new HttpClient { BaseAddress = Silo.BaseAddress };
+        using var response = await http.GetAsync(new Uri("/dashboard/", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("html", (await response.Content.ReadAsStringAsync()).ToLowerInvariant(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_silo_generated_an_operator_key_under_data_readable_only_by_its_user()
+    {
+        var path = Path.Combine(Silo.Folder, "data", "operator.key");
+        Assert.StartsWith("gwo_", Silo.OperatorKey, StringComparison.Ordinal);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Contains(path, Silo.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(Silo.Folder, "data", "groundwork.db")));
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_program_using_Groundwork_Client_creates_a_tenant_and_a_list_and_watches_it()
+    {
+        await using var operatorClient = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, Silo.OperatorKey);
+        var tenantId = "t-" + Guid.NewGuid().ToString("n")[..8];
+        var owner = await Groundwork.Tenants.TenantGrainFactoryExtensions.GetTenant(operatorClient.Client, tenantId).CreateAsync("Acme", "ann");
+
+        await using var app = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, owner.Key);
+        var list = app.Client.GetList($"{tenantId}/list/groceries");
+        await list.CreateAsync("Groceries");
+        await using var feed = Groundwork.Client.ListFeed.WatchListAsync(app.Client, $"{tenantId}/list/groceries", 0).GetAsyncEnumerator();
+        await list.AddItemAsync(new NewItem("milk"));
+        var changes = await feed.TakeAsync(2);
+        Assert.Equal([ListChangeKind.ListCreated, ListChangeKind.ItemAdded], changes.Select(c => c.Kind));
+        Assert.Equal("milk", (await list.GetAsync()).Items.Single().Title);
+    }
+}

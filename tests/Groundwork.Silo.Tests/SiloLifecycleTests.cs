@@ -1,0 +1,84 @@
+using System.Net;
+using Groundwork.Lists;
+using Groundwork.Tenants;
+using Groundwork.Testing;
+using Xunit;
+
+namespace Groundwork.Silo.Tests;
+
+public sealed class SiloLifecycleTests
+{
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(45);
+
+    [Fact]
+    public async Task Sigterm_stops_the_silo_cleanly_and_a_restart_keeps_the_data()
+    {
+        string folder;
+        string ownerKey;
+        string listKey;
+        long version;
+        await using (var silo = SiloProcess.Start())
+        {
+            folder = silo.Folder;
+            await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            await using (var operatorClient = await GroundworkClientHost.ConnectAsync(silo.GatewayPort, silo.OperatorKey))
+            {
+                var tenant = "t-" + Guid.NewGuid().ToString("n")[..8];
+                ownerKey = (await operatorClient.Client.GetTenant(tenant).CreateAsync("Durable", "dora")).Key;
+                listKey = $"{tenant}/list/kept";
+            }
+
+            await using (var app = await GroundworkClientHost.ConnectAsync(silo.GatewayPort, ownerKey))
+            {
+                await app.Client.GetList(listKey).CreateAsync("Kept");
+                version = (await app.Client.GetList(listKey).AddItemAsync(new NewItem("written before the stop"))).Version;
+            }
+
+            Assert.Equal(0, await silo.StopAsync(StopTimeout));
+            Assert.Contains("Orleans Silo stopped", silo.Output, StringComparison.Ordinal);
+        }
+
+        await using (var restarted = SiloProcess.Start(folder))
+        {
+            await restarted.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            await using var app = await GroundworkClientHost.ConnectAsync(restarted.GatewayPort, ownerKey);
+            var snapshot = await app.Client.GetList(listKey).GetAsync();
+            Assert.Equal(version, snapshot.Version);
+            Assert.Equal("written before the stop", snapshot.Items.Single().Title);
+            Assert.Equal(0, await restarted.StopAsync(StopTimeout));
+        }
+    }
+
+    [Fact]
+    public async Task Readiness_turns_503_once_the_silo_starts_stopping()
+    {
+        await using var silo = SiloProcess.Start(environment: new Dictionary<string, string> { ["Groundwork__ShutdownTimeout"] = "00:00:20" });
+        await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = silo.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        await silo.SendSigtermAsync();
+        var sawUnavailable = false;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!deadline.IsCancellationRequested && silo.ExitCode is null)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative), deadline.Token);
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    sawUnavailable = true;
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                break;
+            }
+
+            await Task.Delay(20, deadline.Token);
+        }
+
+        Assert.Equal(0, await silo.WaitForExitAsync(StopTimeout));
+        Assert.True(sawUnavailable || silo.Output.Contains("Application is shutting down", StringComparison.Ordinal),
+            "readiness never answered 503 and the host did not report shutting down");
+    }
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Sockets;
+using Groundwork.Testing;
+using Xunit;
+
+namespace Groundwork.Silo.Tests;
+
+public sealed class StartupSettingTests
+{
+    private static async Task<string> FailingStartAsync(IReadOnlyDictionary<string, string>? environment = null, int? httpPort = null)
+    {
+        await using var silo = SiloProcess.Start(environment: environment, httpPort: httpPort);
+        var exitCode = await silo.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, exitCode);
+        var lines = silo.Errors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return Assert.Single(lines);
+    }
+
+    [Fact]
+    public async Task An_unknown_storage_kind_stops_the_silo_with_one_line_naming_the_setting()
+    {
+        var line = await FailingStartAsync(new Dictionary<string, string> { ["Groundwork__Storage__Kind"] = "Cassandra" });
+        Assert.Contains("Groundwork:Storage:Kind 'Cassandra'", line, StringComparison.Ordinal);
+        Assert.Contains("Sqlite", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unwritable_data_path_stops_the_silo_with_one_line_naming_the_setting()
+    {
+        var line = await FailingStartAsync(new Dictionary<string, string> { ["Groundwork__Storage__Path"] = "/proc/groundwork/data.db" });
+        Assert.Contains("Groundwork:Storage:Path '/proc/groundwork/data.db' is not writable", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_port_in_use_stops_the_silo_with_one_line_naming_the_setting()
+    {
+        using var occupied = new TcpListener(IPAddress.Loopback, 0);
+        occupied.Start();
+        var port = ((IPEndPoint)occupied.LocalEndpoint).Port;
+        var line = await FailingStartAsync(httpPort: port);
+        Assert.Contains($"port {port}", line, StringComparison.Ordinal);
+        Assert.Contains("already in use", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_malformed_operator_key_stops_the_silo_with_one_line_naming_the_setting()
+    {
+        var line = await FailingStartAsync(new Dictionary<string, string> { ["Groundwork__Access__OperatorKey"] = "secret" });
+        Assert.Contains("Groundwork:Access:OperatorKey", line, StringComparison.Ordinal);
+    }
+}

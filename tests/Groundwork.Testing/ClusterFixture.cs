@@ -1,0 +1,104 @@
+using Groundwork.Access;
+using Groundwork.Client;
+using Groundwork.Client.Hosting;
+using Groundwork.Grains.Access;
+using Groundwork.Grains.Hosting;
+using Groundwork.Tenants;
+using Microsoft.Extensions.Configuration;
+using Orleans.TestingHost;
+using Xunit;
+
+namespace Groundwork.Testing;
+
+/// <summary>
+/// One in-process cluster of two silos per test collection, on the real SQLite storage in a temporary folder,
+/// with the real access filter. Tests take a fresh tenant each (<see cref="NewTenantAsync"/>), so they never see
+/// each other's state.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "groundwork-tests", Guid.NewGuid().ToString("n"));
+
+    /// <summary>The operator key of this cluster.</summary>
+    public string OperatorKey { get; } = ApiKeys.NewOperatorKey();
+
+    /// <summary>The cluster.</summary>
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>The cluster's external client (with Groundwork's credential filter).</summary>
+    public IClusterClient Client => Cluster.Client;
+
+    /// <summary>The SQLite file the silos share.</summary>
+    public string DatabasePath => Path.Combine(_folder, "groundwork.db");
+
+    /// <summary>Settings the silos read, beside the defaults. Small limits make limit tests cheap.</summary>
+    public static IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
+    {
+        ["Groundwork:Lists:FeedRetention"] = "50",
+        ["Groundwork:Lists:MaxItems"] = "100",
+        ["Groundwork:Access:CredentialCacheDuration"] = "00:00:00.200",
+    };
+
+    /// <inheritdoc/>
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_folder);
+        var settings = new Dictionary<string, string?>(Settings) { ["Groundwork:Access:OperatorKey"] = OperatorKey };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddGroundwork(configuration);
+            silo.UseGroundworkSqliteStorage(configure: o => o.Path = DatabasePath);
+        });
+        builder.ConfigureClient(client => client.AddGroundworkCredentials());
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    /// <inheritdoc/>
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by a pooled connection: the OS temp cleanup takes it.
+        }
+    }
+
+    /// <summary>Runs the calls in the returned scope with <paramref name="apiKey"/>.</summary>
+    public static IDisposable As(string apiKey) => GroundworkCredentials.Use(apiKey);
+
+    /// <summary>Creates a tenant with a fresh id, owned by <c>owner</c>; returns it with the owner's key.</summary>
+    public async Task<TestTenant> NewTenantAsync(string owner = "owner")
+    {
+        var id = "t-" + Guid.NewGuid().ToString("n")[..12];
+        using (As(OperatorKey))
+        {
+            var key = await Client.GetTenant(id).CreateAsync($"Tenant {id}", owner);
+            return new TestTenant(this, id, key.Key);
+        }
+    }
+}
+
+/// <summary>A tenant made for one test, with its owner's key.</summary>
+public sealed record TestTenant(ClusterFixture Fixture, string Id, string OwnerKey)
+{
+    /// <summary>A resource key in this tenant.</summary>
+    public string ListKey(string? name = null) => $"{Id}/list/{name ?? Guid.NewGuid().ToString("n")[..10]}";
+
+    /// <summary>Adds <paramref name="principal"/> with <paramref name="role"/> and returns a new key for it.</summary>
+    public async Task<string> MemberKeyAsync(string principal, TenantRole role, KeyScope scope = KeyScope.Standard)
+    {
+        using (ClusterFixture.As(OwnerKey))
+        {
+            var tenant = Fixture.Client.GetTenant(Id);
+            await tenant.SetMemberAsync(principal, role);
+            return (await tenant.IssueKeyAsync(principal, scope)).Key;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Groundwork.Client.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Groundwork.Testing;
+
+/// <summary>A .NET program's view of Groundwork: a host with <c>UseGroundworkClient</c>, as the README shows.</summary>
+public sealed class GroundworkClientHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private GroundworkClientHost(IHost host) => _host = host;
+
+    /// <summary>The connected client.</summary>
+    public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>Connects to the embedded silo whose gateway is on <paramref name="gatewayPort"/>, calling with <paramref name="apiKey"/>.</summary>
+    public static async Task<GroundworkClientHost> ConnectAsync(int gatewayPort, string apiKey)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["Orleans:Endpoints:GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        builder.Configuration["Groundwork:Client:ApiKey"] = apiKey;
+        builder.UseGroundworkClient();
+        var host = builder.Build();
+        await host.StartAsync();
+        return new GroundworkClientHost(host);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
