@@ -52,7 +52,7 @@ public sealed class SiloLifecycleTests
     [Fact]
     public async Task Readiness_turns_503_once_the_silo_starts_stopping()
     {
-        await using var silo = SiloProcess.Start(environment: new Dictionary<string, string> { ["Groundwork__ShutdownTimeout"] = "00:00:20" });
+        await using var silo = SiloProcess.Start();
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
         using var http = new HttpClient { BaseAddress = silo.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         await silo.SendSigtermAsync();
@@ -73,12 +73,9 @@ public sealed class SiloLifecycleTests
             {
                 break;
             }
-
-            await Task.Delay(20, deadline.Token);
         }
 
         Assert.Equal(0, await silo.WaitForExitAsync(StopTimeout));
-        Assert.True(sawUnavailable || silo.Output.Contains("Application is shutting down", StringComparison.Ordinal),
-            "readiness never answered 503 and the host did not report shutting down");
+        Assert.True(sawUnavailable, "readiness never answered 503 between SIGTERM and the end of the process");
     }
 }

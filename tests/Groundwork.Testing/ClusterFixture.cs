@@ -5,6 +5,7 @@ using Groundwork.Grains.Access;
 using Groundwork.Grains.Hosting;
 using Groundwork.Tenants;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Xunit;
 
@@ -50,6 +51,10 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             silo.AddGroundwork(configuration);
             silo.UseGroundworkSqliteStorage(configure: o => o.Path = DatabasePath);
+
+            // Spread activations over both silos (the default prefers the gateway silo the client talks to), so
+            // failover tests find grains on a silo they can kill.
+            silo.Services.AddSingleton<PlacementStrategy, RandomPlacement>();
         });
         builder.ConfigureClient(client => client.AddGroundworkCredentials());
         Cluster = builder.Build();

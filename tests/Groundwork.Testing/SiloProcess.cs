@@ -83,7 +83,7 @@ public sealed class SiloProcess : IAsyncDisposable
                 throw new InvalidOperationException($"Runtime.sln not found above {here}");
             }
 
-            var configuration = new DirectoryInfo(here).Parent!.Parent!.Name;
+            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(here)).Parent!.Name;
             var path = Path.Combine(root.FullName, "silo", "Groundwork.Silo", "bin", configuration, "net10.0", "Groundwork.Silo.dll");
             return File.Exists(path) ? path : throw new InvalidOperationException($"The silo is not built at {path}: build Runtime.sln first.");
         }

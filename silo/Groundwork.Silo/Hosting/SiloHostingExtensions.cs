@@ -28,6 +28,8 @@ public static class SiloHostingExtensions
         StartupCheck.Run(options);
 
         builder.WebHost.UseUrls(options.Urls);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddHostedService<ReadinessDrain>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 
         // The operator key file sits beside the data unless configured elsewhere.

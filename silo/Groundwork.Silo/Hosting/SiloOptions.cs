@@ -27,6 +27,12 @@ public sealed class SiloOptions
     /// <summary>How long a stop may take: leaving the cluster, finishing calls, deactivating grains (<c>Groundwork:ShutdownTimeout</c>). Default 30 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the silo keeps serving HTTP with <c>/health/ready</c> at 503 after a stop signal, before it leaves
+    /// the cluster (<c>Groundwork:ShutdownDrain</c>). Default 2 s; 0 turns it off.
+    /// </summary>
+    public TimeSpan ShutdownDrain { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Reads the settings from configuration, with their defaults.</summary>
     public static SiloOptions From(IConfiguration configuration)
     {
@@ -38,6 +44,7 @@ public sealed class SiloOptions
         options.GatewayPort = configuration.GetValue("Orleans:Endpoints:GatewayPort", options.GatewayPort);
         options.Urls = configuration["urls"] is { Length: > 0 } urls ? urls : options.Urls;
         options.ShutdownTimeout = configuration.GetValue("Groundwork:ShutdownTimeout", options.ShutdownTimeout);
+        options.ShutdownDrain = configuration.GetValue("Groundwork:ShutdownDrain", options.ShutdownDrain);
         return options;
     }
 }
