@@ -15,10 +15,21 @@ public sealed class GroundworkClientHost : IAsyncDisposable
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
 
     /// <summary>Connects to the embedded silo whose gateway is on <paramref name="gatewayPort"/>, calling with <paramref name="apiKey"/>.</summary>
-    public static async Task<GroundworkClientHost> ConnectAsync(int gatewayPort, string apiKey)
+    public static Task<GroundworkClientHost> ConnectAsync(int gatewayPort, string apiKey) =>
+        ConnectAsync(apiKey, new Dictionary<string, string?>
+        {
+            ["Orleans:Endpoints:GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+    /// <summary>Connects with the given configuration keys (the same keys a silo reads), calling with <paramref name="apiKey"/>.</summary>
+    public static async Task<GroundworkClientHost> ConnectAsync(string apiKey, IReadOnlyDictionary<string, string?> settings)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["Orleans:Endpoints:GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (key, value) in settings)
+        {
+            builder.Configuration[key] = value;
+        }
+
         builder.Configuration["Groundwork:Client:ApiKey"] = apiKey;
         builder.UseGroundworkClient();
         var host = builder.Build();

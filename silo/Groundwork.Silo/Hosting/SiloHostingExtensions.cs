@@ -41,6 +41,7 @@ public static class SiloHostingExtensions
 
         builder.UseOrleans(silo =>
         {
+            // Orleans:Clustering:* (for example ProviderType=Redis) selects a real cluster, configured by Orleans itself.
             if (string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]))
             {
                 silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, null,
@@ -52,6 +53,11 @@ public static class SiloHostingExtensions
             silo.AddActivityPropagation();
             silo.AddDashboard();
         });
+
+        if (!string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]))
+        {
+            builder.Services.AddHostedService<StorageModeNotice>();
+        }
 
         builder.AddGroundworkTelemetry();
         builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [ReadyTag]);
