@@ -3,6 +3,7 @@ using Groundwork.Client;
 using Groundwork.Client.Hosting;
 using Groundwork.Grains.Access;
 using Groundwork.Grains.Hosting;
+using Groundwork.Lists;
 using Groundwork.Tenants;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -75,6 +76,20 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Creates a list titled <paramref name="title"/> in a fresh tenant, as the tenant's owner.</summary>
+    public async Task<OwnedList> NewListAsync(string title = "List")
+    {
+        var tenant = await NewTenantAsync();
+        var key = tenant.ListKey();
+        var list = Client.GetList(key);
+        using (As(tenant.OwnerKey))
+        {
+            await list.CreateAsync(title);
+        }
+
+        return new OwnedList(tenant, key, list);
+    }
+
     /// <summary>Runs the calls in the returned scope with <paramref name="apiKey"/>.</summary>
     public static IDisposable As(string apiKey) => GroundworkCredentials.Use(apiKey);
 
@@ -88,6 +103,28 @@ public sealed class ClusterFixture : IAsyncLifetime
             return new TestTenant(this, id, key.Key);
         }
     }
+}
+
+/// <summary>A list created for one test in a fresh tenant, by the tenant's owner.</summary>
+public sealed class OwnedList(TestTenant tenant, string key, IListGrain list)
+{
+    /// <summary>The tenant.</summary>
+    public TestTenant Tenant { get; } = tenant;
+
+    /// <summary>The list's key.</summary>
+    public string Key { get; } = key;
+
+    /// <summary>The list.</summary>
+    public IListGrain List { get; } = list;
+
+    /// <summary>The key of the list's owner.</summary>
+    public string OwnerKey => Tenant.OwnerKey;
+
+    /// <summary>Deconstructs into the list and its owner's key.</summary>
+    public void Deconstruct(out IListGrain list, out string ownerKey) => (list, ownerKey) = (List, OwnerKey);
+
+    /// <summary>Deconstructs into the key, the list and its owner's key.</summary>
+    public void Deconstruct(out string key, out IListGrain list, out string ownerKey) => (key, list, ownerKey) = (Key, List, OwnerKey);
 }
 
 /// <summary>A tenant made for one test, with its owner's key.</summary>

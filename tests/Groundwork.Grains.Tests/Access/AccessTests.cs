@@ -16,14 +16,8 @@ public sealed class AccessTests(ClusterFixture fixture)
 
     private async Task<(TestTenant Tenant, string Key)> NewListAsync()
     {
-        var tenant = await fixture.NewTenantAsync();
-        var key = tenant.ListKey();
-        using (ClusterFixture.As(tenant.OwnerKey))
-        {
-            await Client.GetList(key).CreateAsync("Private");
-        }
-
-        return (tenant, key);
+        var owned = await fixture.NewListAsync("Private");
+        return (owned.Tenant, owned.Key);
     }
 
     private static async Task<AccessDeniedException> DeniedAsync(string apiKey, Func<Task> call)

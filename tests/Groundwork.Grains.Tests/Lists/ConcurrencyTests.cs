@@ -7,19 +7,10 @@ namespace Groundwork.Grains.Tests.Lists;
 [Collection(ClusterCollection.Name)]
 public sealed class ConcurrencyTests(ClusterFixture fixture)
 {
-    private async Task<(IListGrain List, string OwnerKey)> NewListAsync()
-    {
-        var tenant = await fixture.NewTenantAsync();
-        var list = fixture.Client.GetList(tenant.ListKey());
-        using var owner = ClusterFixture.As(tenant.OwnerKey);
-        await list.CreateAsync("List");
-        return (list, tenant.OwnerKey);
-    }
-
     [Fact]
     public async Task A_mutation_with_the_current_version_applies()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
             var result = await list.AddItemAsync(new NewItem("a"), options: new MutationOptions(ExpectedVersion: 1));
@@ -30,7 +21,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
     [Fact]
     public async Task A_mutation_with_a_stale_version_is_a_conflict_with_the_current_version_and_changes_nothing()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
             await list.AddItemAsync(new NewItem("a"));
@@ -45,7 +36,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
     [Fact]
     public async Task Two_writers_racing_on_one_version_one_wins_and_the_other_gets_a_conflict()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
             var outcomes = await Task.WhenAll(Enumerable.Range(0, 2).Select(async i =>
@@ -68,7 +59,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
     [Fact]
     public async Task Retrying_an_operation_id_returns_the_first_result_and_applies_once()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
             var options = new MutationOptions(OperationId: "op-1");
@@ -86,7 +77,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
     [Fact]
     public async Task A_retry_that_carries_the_old_expected_version_is_answered_not_refused()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
             var options = new MutationOptions(ExpectedVersion: 1, OperationId: "op-x");
@@ -100,7 +91,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
     [Fact]
     public async Task An_operation_id_is_remembered_across_deactivation()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
             var options = new MutationOptions(OperationId: "op-durable");
@@ -115,7 +106,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
     [Fact]
     public async Task An_operation_id_is_remembered_through_the_next_thousand_operations()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
             var id = (await list.AddItemAsync(new NewItem("a"))).ItemId!;
@@ -139,7 +130,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
     [Fact]
     public async Task Different_operation_ids_each_apply()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
             await list.AddItemAsync(new NewItem("a"), options: new MutationOptions(OperationId: "1"));
@@ -151,7 +142,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
     [Fact]
     public async Task A_refused_mutation_does_not_consume_its_operation_id()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
             var options = new MutationOptions(OperationId: "op-late");

@@ -8,16 +8,6 @@ namespace Groundwork.Grains.Tests.Lists;
 [Collection(ClusterCollection.Name)]
 public sealed class FeedTests(ClusterFixture fixture)
 {
-    private async Task<(string Key, IListGrain List, string OwnerKey)> NewListAsync()
-    {
-        var tenant = await fixture.NewTenantAsync();
-        var key = tenant.ListKey();
-        var list = fixture.Client.GetList(key);
-        using var owner = ClusterFixture.As(tenant.OwnerKey);
-        await list.CreateAsync("Feed");
-        return (key, list, tenant.OwnerKey);
-    }
-
     private static void AssertConsecutive(IEnumerable<ListChange> changes, long first)
     {
         var sequences = changes.Select(c => c.Sequence).ToList();
@@ -27,7 +17,7 @@ public sealed class FeedTests(ClusterFixture fixture)
     [Fact]
     public async Task Watching_replays_retained_changes_then_delivers_live_ones_in_order()
     {
-        var (_, list, ownerKey) = await NewListAsync();
+        var (_, list, ownerKey) = await fixture.NewListAsync("Feed");
         using (ClusterFixture.As(ownerKey))
         {
             await list.AddItemAsync(new NewItem("a"));
@@ -50,7 +40,7 @@ public sealed class FeedTests(ClusterFixture fixture)
     [Fact]
     public async Task Watching_from_a_snapshot_version_delivers_only_later_changes()
     {
-        var (_, list, ownerKey) = await NewListAsync();
+        var (_, list, ownerKey) = await fixture.NewListAsync("Feed");
         using (ClusterFixture.As(ownerKey))
         {
             await list.AddItemAsync(new NewItem("a"));
@@ -65,7 +55,7 @@ public sealed class FeedTests(ClusterFixture fixture)
     [Fact]
     public async Task Many_concurrent_writers_produce_a_feed_without_gaps()
     {
-        var (_, list, ownerKey) = await NewListAsync();
+        var (_, list, ownerKey) = await fixture.NewListAsync("Feed");
         using (ClusterFixture.As(ownerKey))
         {
             await using var feed = list.WatchAsync(1).GetAsyncEnumerator();
@@ -78,7 +68,7 @@ public sealed class FeedTests(ClusterFixture fixture)
     [Fact]
     public async Task A_cursor_older_than_retention_is_told_to_resync_and_the_oldest_retained_still_works()
     {
-        var (_, list, ownerKey) = await NewListAsync();
+        var (_, list, ownerKey) = await fixture.NewListAsync("Feed");
         using (ClusterFixture.As(ownerKey))
         {
             for (var i = 0; i < 60; i++)
@@ -105,7 +95,7 @@ public sealed class FeedTests(ClusterFixture fixture)
     [Fact]
     public async Task A_cursor_past_the_current_version_is_told_to_resync()
     {
-        var (_, list, ownerKey) = await NewListAsync();
+        var (_, list, ownerKey) = await fixture.NewListAsync("Feed");
         using (ClusterFixture.As(ownerKey))
         {
             await using var feed = list.WatchAsync(5).GetAsyncEnumerator();
@@ -116,7 +106,7 @@ public sealed class FeedTests(ClusterFixture fixture)
     [Fact]
     public async Task A_watcher_resumes_after_deactivation_with_nothing_lost_or_repeated()
     {
-        var (key, list, ownerKey) = await NewListAsync();
+        var (key, list, ownerKey) = await fixture.NewListAsync("Feed");
         using (ClusterFixture.As(ownerKey))
         {
             await using var feed = fixture.Client.WatchListAsync(key, 0).GetAsyncEnumerator();
@@ -146,7 +136,7 @@ public sealed class FeedTests(ClusterFixture fixture)
         do
         {
             // Kill a silo that is not the primary (which holds the test cluster's membership): take a list placed elsewhere.
-            (key, list, ownerKey) = await NewListAsync();
+            (key, list, ownerKey) = await fixture.NewListAsync("Feed");
             host = await management.GetActivationAddress(list);
         }
         while ((host is null || host.Equals(primary)) && ++attempts < 40);

@@ -10,15 +10,6 @@ public sealed class LimitTests(ClusterFixture fixture)
 {
     private static readonly ListOptions Defaults = new();
 
-    private async Task<(IListGrain List, string OwnerKey)> NewListAsync()
-    {
-        var tenant = await fixture.NewTenantAsync();
-        var list = fixture.Client.GetList(tenant.ListKey());
-        using var owner = ClusterFixture.As(tenant.OwnerKey);
-        await list.CreateAsync("Limits");
-        return (list, tenant.OwnerKey);
-    }
-
     private static async Task AssertLimitAsync(string limit, long maximum, Func<Task> call, IListGrain list)
     {
         var before = (await list.GetAsync()).Version;
@@ -36,7 +27,7 @@ public sealed class LimitTests(ClusterFixture fixture)
     [Fact]
     public async Task An_item_title_of_500_characters_is_accepted_and_501_is_refused_naming_the_limit()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Limits");
         using (ClusterFixture.As(ownerKey))
         {
             await list.AddItemAsync(new NewItem(new string('t', 500)));
@@ -49,7 +40,7 @@ public sealed class LimitTests(ClusterFixture fixture)
     [Fact]
     public async Task Notes_of_10000_characters_are_accepted_and_10001_are_refused_naming_the_limit()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Limits");
         using (ClusterFixture.As(ownerKey))
         {
             var id = (await list.AddItemAsync(new NewItem("n", new string('n', 10_000)))).ItemId!;
@@ -61,7 +52,7 @@ public sealed class LimitTests(ClusterFixture fixture)
     [Fact]
     public async Task A_list_title_past_its_limit_is_refused()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Limits");
         using (ClusterFixture.As(ownerKey))
         {
             await AssertLimitAsync("Lists:MaxTitleLength", 200, () => list.RenameAsync(new string('x', 201)), list);
@@ -74,7 +65,7 @@ public sealed class LimitTests(ClusterFixture fixture)
         // The fixture configures Groundwork:Lists:MaxItems low, so this checks the option is bound and enforced
         // without writing 10,000 items; the default of 10,000 is pinned by The_documented_defaults_hold.
         var maxItems = int.Parse(ClusterFixture.Settings["Groundwork:Lists:MaxItems"]!, System.Globalization.CultureInfo.InvariantCulture);
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Limits");
         using (ClusterFixture.As(ownerKey))
         {
             for (var i = 0; i < maxItems; i++)
@@ -90,7 +81,7 @@ public sealed class LimitTests(ClusterFixture fixture)
     [Fact]
     public async Task Too_many_access_list_entries_are_refused()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Limits");
         using (ClusterFixture.As(ownerKey))
         {
             var editors = Enumerable.Range(0, 600).Select(i => $"e{i}").ToList();
@@ -102,7 +93,7 @@ public sealed class LimitTests(ClusterFixture fixture)
     [Fact]
     public async Task Empty_titles_and_overlong_operation_ids_are_refused_as_invalid()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Limits");
         using (ClusterFixture.As(ownerKey))
         {
             Assert.Equal("title", (await Assert.ThrowsAsync<InvalidRequestException>(() => list.AddItemAsync(new NewItem("  ")))).Field);

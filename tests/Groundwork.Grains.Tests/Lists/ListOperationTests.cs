@@ -7,22 +7,13 @@ namespace Groundwork.Grains.Tests.Lists;
 [Collection(ClusterCollection.Name)]
 public sealed class ListOperationTests(ClusterFixture fixture)
 {
-    private async Task<(IListGrain List, string OwnerKey)> NewListAsync(string title = "Groceries")
-    {
-        var tenant = await fixture.NewTenantAsync();
-        var list = fixture.Client.GetList(tenant.ListKey());
-        using var owner = ClusterFixture.As(tenant.OwnerKey);
-        await list.CreateAsync(title);
-        return (list, tenant.OwnerKey);
-    }
-
     private static async Task<string[]> TitlesAsync(IListGrain list) =>
         (await list.GetAsync()).Items.Select(i => i.Title).ToArray();
 
     [Fact]
     public async Task Creating_a_list_gives_version_1_an_empty_snapshot_and_the_creator_as_owner()
     {
-        var (list, ownerKey) = await NewListAsync("Groceries");
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var snapshot = await list.GetAsync();
@@ -36,7 +27,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Creating_a_list_twice_is_refused_with_already_exists()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             await Assert.ThrowsAsync<AlreadyExistsException>(() => list.CreateAsync("Again"));
@@ -58,7 +49,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Renaming_changes_the_title_and_the_version()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var result = await list.RenameAsync("Weekend shopping");
@@ -72,7 +63,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Adding_at_a_position_inserts_there_and_without_one_appends()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             await list.AddItemAsync(new NewItem("milk"));
@@ -87,7 +78,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task A_negative_position_is_refused_and_changes_nothing()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var error = await Assert.ThrowsAsync<InvalidRequestException>(() => list.AddItemAsync(new NewItem("milk"), position: -1));
@@ -99,7 +90,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Adding_keeps_every_field_and_gives_distinct_ids()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var due = new DateOnly(2026, 12, 24);
@@ -114,7 +105,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Editing_changes_only_the_fields_given_and_can_clear_them()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var id = (await list.AddItemAsync(new NewItem("milk", "2 litres", "ann", new DateOnly(2026, 12, 1)))).ItemId!;
@@ -131,7 +122,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Setting_and_clearing_the_same_field_is_refused()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var id = (await list.AddItemAsync(new NewItem("milk"))).ItemId!;
@@ -142,7 +133,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Moving_before_and_after_another_item_keeps_the_order_everyone_sees()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var ids = new List<string>();
@@ -165,7 +156,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Moving_an_item_relative_to_itself_or_to_a_missing_item_is_refused()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var id = (await list.AddItemAsync(new NewItem("a"))).ItemId!;
@@ -179,7 +170,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Completing_and_reopening_flip_done()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var id = (await list.AddItemAsync(new NewItem("a"))).ItemId!;
@@ -193,7 +184,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Removing_takes_the_item_out_and_a_second_removal_is_not_found()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var a = (await list.AddItemAsync(new NewItem("a"))).ItemId!;
@@ -207,7 +198,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Clearing_completed_removes_only_done_items_and_says_how_many()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var ids = new List<string>();
@@ -227,7 +218,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task Every_mutation_advances_the_version_by_exactly_one()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             var versions = new List<long>
@@ -261,7 +252,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     [Fact]
     public async Task State_survives_deactivation()
     {
-        var (list, ownerKey) = await NewListAsync();
+        var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
             await list.AddItemAsync(new NewItem("a"));
