@@ -1,5 +1,6 @@
 using Groundwork.Access;
 using Groundwork.Lists;
+using Groundwork.Tenants;
 using Microsoft.Extensions.Options;
 
 namespace Groundwork.Client;
@@ -17,19 +18,22 @@ public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> optio
     {
         ArgumentNullException.ThrowIfNull(context);
         var interfaceType = context.InterfaceMethod?.DeclaringType;
-        if (interfaceType is not null && (interfaceType.Assembly == Contract || interfaceType == typeof(IAsyncEnumerableGrainExtension)))
+        if (interfaceType is not null && interfaceType.Assembly == Contract)
         {
             ValidateTarget(interfaceType, context.TargetId);
-            var key = GroundworkCredentials.CurrentKey ?? options.Value.ApiKey;
-            if (key is not null)
-            {
-                RequestContext.Set(CallHeaders.ApiKey, key);
-            }
+        }
 
-            if (GroundworkCredentials.CurrentOnBehalfOf is { } user)
-            {
-                RequestContext.Set(CallHeaders.OnBehalfOf, user);
-            }
+        // Every call carries the credential: Groundwork grains check it on their own methods and on Orleans'
+        // extensions (feeds, deactivation); other grains ignore it.
+        var key = GroundworkCredentials.CurrentKey ?? options.Value.ApiKey;
+        if (key is not null)
+        {
+            RequestContext.Set(CallHeaders.ApiKey, key);
+        }
+
+        if (GroundworkCredentials.CurrentOnBehalfOf is { } user)
+        {
+            RequestContext.Set(CallHeaders.OnBehalfOf, user);
         }
 
         await context.Invoke();
@@ -37,17 +41,17 @@ public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> optio
 
     private static void ValidateTarget(Type interfaceType, GrainId target)
     {
-        if (interfaceType == typeof(IListGrain))
-        {
-            var key = ResourceKey.Parse(target.Key.ToString());
-            if (key.Kind != ResourceKinds.List)
-            {
-                throw new InvalidResourceKeyException(key.ToString(), $"expected a '{ResourceKinds.List}' key");
-            }
-        }
-        else if (interfaceType != typeof(IAsyncEnumerableGrainExtension))
+        if (interfaceType == typeof(ITenantGrain) || interfaceType == typeof(ITenantDirectoryGrain))
         {
             TenantId.Validate(target.Key.ToString());
+            return;
+        }
+
+        // Every other contract grain is a tenant resource keyed {tenant}/{kind}/{name}.
+        var key = ResourceKey.Parse(target.Key.ToString());
+        if (interfaceType == typeof(IListGrain) && key.Kind != ResourceKinds.List)
+        {
+            throw new InvalidResourceKeyException(key.ToString(), $"expected a '{ResourceKinds.List}' key");
         }
     }
 }

@@ -90,6 +90,28 @@ public sealed class ClusterFixture : IAsyncLifetime
         return new OwnedList(tenant, key, list);
     }
 
+    /// <summary>
+    /// Waits (bounded) until the tenant directory, read with <paramref name="apiKey"/>, satisfies
+    /// <paramref name="condition"/>: lists record themselves there just after their own write.
+    /// </summary>
+    public async Task<IReadOnlyList<ResourceEntry>> WaitForDirectoryAsync(string tenant, string apiKey, Func<IReadOnlyList<ResourceEntry>, bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using (As(apiKey))
+        {
+            while (true)
+            {
+                var entries = await Client.GetTenantDirectory(tenant).ListAsync();
+                if (condition(entries))
+                {
+                    return entries;
+                }
+
+                await Task.Delay(20, deadline.Token);
+            }
+        }
+    }
+
     /// <summary>Runs the calls in the returned scope with <paramref name="apiKey"/>.</summary>
     public static IDisposable As(string apiKey) => GroundworkCredentials.Use(apiKey);
 

@@ -1,4 +1,5 @@
 using Groundwork.Access;
+using Groundwork.Tenants;
 
 namespace Groundwork.Lists;
 
@@ -13,7 +14,7 @@ namespace Groundwork.Lists;
 /// one <see cref="ListChange"/> with that sequence number to the feed.
 /// </remarks>
 [Alias("gw.list")]
-public interface IListGrain : IGrainWithStringKey
+public interface IListGrain : IDirectoryResource
 {
     /// <summary>Creates the list; the caller becomes its owner.</summary>
     /// <exception cref="AlreadyExistsException">It exists.</exception>
@@ -73,6 +74,10 @@ public interface IListGrain : IGrainWithStringKey
     /// </remarks>
     /// <exception cref="ResyncRequiredException">
     /// The cursor has fallen out of retention (or is past the current version): read a snapshot and watch again.
+    /// </exception>
+    /// <exception cref="AccessDeniedException">
+    /// The caller may no longer read the list: its access changed, or its key was revoked (noticed within the
+    /// credential cache lifetime). The feed ends; it does not reconnect.
     /// </exception>
     [Alias("watch"), Requires(Requirement.Read)]
     IAsyncEnumerable<ListChange> WatchAsync(long afterSequence, CancellationToken cancellationToken = default);

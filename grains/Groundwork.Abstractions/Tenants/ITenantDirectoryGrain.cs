@@ -7,16 +7,34 @@ namespace Groundwork.Tenants;
 public interface ITenantDirectoryGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Records a resource, or updates its title; called by the resource when it is created or renamed.
-    /// Repeating it changes nothing.
+    /// Records the resource at <paramref name="key"/>, or refreshes its entry. The directory reads the entry from the
+    /// resource itself (with the caller's credential), so an entry can never say more than the resource does.
+    /// Resources call this after they are created, renamed or have their access changed.
     /// </summary>
+    /// <exception cref="NotFoundException">The resource does not exist.</exception>
     [Alias("register"), Requires(Requirement.Write)]
-    Task RegisterAsync(ResourceEntry entry);
+    Task RegisterAsync(string key);
 
-    /// <summary>The tenant's resources, optionally of one kind, ordered by key.</summary>
+    /// <summary>The tenant's resources that the caller may read, optionally of one kind, ordered by key.</summary>
     [Alias("list"), Requires(Requirement.Read)]
     Task<IReadOnlyList<ResourceEntry>> ListAsync(string? kind = null);
 }
+
+/// <summary>A resource that can describe itself to its tenant's directory.</summary>
+[Alias("gw.directory-resource")]
+public interface IDirectoryResource : IGrainWithStringKey
+{
+    /// <summary>The resource's directory entry and its access list.</summary>
+    /// <exception cref="NotFoundException">The resource has not been created.</exception>
+    [Alias("summary"), Requires(Requirement.Read)]
+    Task<ResourceSummary> GetSummaryAsync();
+}
+
+/// <summary>What a resource tells its directory: its entry and who may read it.</summary>
+[GenerateSerializer, Immutable, Alias("gw.resource-summary")]
+public sealed record ResourceSummary(
+    [property: Id(0)] ResourceEntry Entry,
+    [property: Id(1)] AccessList Access);
 
 /// <summary>One resource in a tenant directory.</summary>
 [GenerateSerializer, Immutable, Alias("gw.resource-entry")]

@@ -32,14 +32,18 @@ public interface ITenantGrain : IGrainWithStringKey
     Task RemoveMemberAsync(string principal);
 
     /// <summary>
-    /// Issues an API key to a member. The key acts with the member's current role (never above it);
-    /// an <see cref="KeyScope.Edge"/> key may also act for end users.
+    /// Issues an API key to a member. The key acts with the member's current role. An <see cref="KeyScope.Edge"/>
+    /// key (issued by owners only) may also act for end users, each with their own role but never above the key
+    /// holder's. Non-owners issue keys only for themselves or for members with a lower role.
     /// </summary>
     /// <returns>The key; its secret is shown only here (the tenant keeps a hash).</returns>
     [Alias("issue-key"), Requires(Requirement.Admin)]
     Task<IssuedApiKey> IssueKeyAsync(string principal, KeyScope scope, string? description = null);
 
-    /// <summary>Revokes a key. Silos stop accepting it within the credential cache lifetime (30 s by default).</summary>
+    /// <summary>
+    /// Revokes a key. Silos stop accepting it, and end the feeds opened with it, within the credential cache
+    /// lifetime (30 s by default). Non-owners revoke only their own keys and those of members with a lower role.
+    /// </summary>
     [Alias("revoke-key"), Requires(Requirement.Admin)]
     Task RevokeKeyAsync(string keyId);
 

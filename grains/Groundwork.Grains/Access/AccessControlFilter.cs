@@ -27,23 +27,30 @@ public sealed class AccessControlFilter(CredentialVerifier verifier) : IIncoming
         }
 
         var method = context.InterfaceMethod;
+        Requirement? requirement;
         if (method.DeclaringType == typeof(IAsyncEnumerableGrainExtension))
         {
             if (method.Name != nameof(IAsyncEnumerableGrainExtension.StartEnumeration))
             {
-                // Continuing or disposing an enumeration that was checked when it started; its id is unguessable.
+                // Continuing or disposing an enumeration that was checked when it started; its id is unguessable,
+                // and the enumeration re-checks the watcher's access itself.
                 await context.Invoke();
                 return;
             }
 
             // Starting one: check the grain method being enumerated.
             method = ((IInvokable)context.Request.GetArgument(1)!).GetMethod();
+            requirement = RequirementOf(method);
         }
         else if (method.DeclaringType?.Assembly != typeof(RequiresAttribute).Assembly)
         {
-            // Runtime extensions (deactivation, migration) reach the grain from Orleans itself.
-            await context.Invoke();
-            return;
+            // Orleans' own grain extensions (deactivate, migrate, ...) called on one of our grains: anyone who
+            // reaches the gateway could send these, so they are administrative acts on the resource.
+            requirement = Requirement.Admin;
+        }
+        else
+        {
+            requirement = RequirementOf(method);
         }
 
         if (resource.KeyError is { } keyError)
@@ -51,7 +58,6 @@ public sealed class AccessControlFilter(CredentialVerifier verifier) : IIncoming
             throw keyError;
         }
 
-        var requirement = Requirements.GetOrAdd(method, static m => m.GetCustomAttribute<RequiresAttribute>()?.Requirement);
         if (requirement is null)
         {
             throw Refuse(new AccessDeniedException(AccessDenialReason.UndeclaredMethod,
@@ -82,9 +88,8 @@ public sealed class AccessControlFilter(CredentialVerifier verifier) : IIncoming
         await context.Invoke();
     }
 
-    private static AccessDeniedException Refuse(AccessDeniedException refusal)
-    {
-        GroundworkMetrics.AccessRefusals.Add(1, new KeyValuePair<string, object?>("reason", refusal.Reason.ToString()));
-        return refusal;
-    }
+    private static Requirement? RequirementOf(MethodInfo method) =>
+        Requirements.GetOrAdd(method, static m => m.GetCustomAttribute<RequiresAttribute>()?.Requirement);
+
+    private static AccessDeniedException Refuse(AccessDeniedException refusal) => GroundworkMetrics.Refused(refusal);
 }

@@ -16,12 +16,17 @@ namespace Groundwork.Grains.Lists;
 public sealed partial class ListGrain(
     [PersistentState(StorageNames.List, StorageNames.Provider)] IPersistentState<ListState> state,
     IOptions<ListOptions> options,
+    IOptions<AccessOptions> accessOptions,
+    CredentialVerifier verifier,
     TimeProvider time,
     ILogger<ListGrain> logger) : Grain, IListGrain, IAccessControlled
 {
     private const string Block = "lists";
 
     private readonly ListOptions _limits = options.Value;
+    private readonly TimeSpan _recheckAccessEvery = accessOptions.Value.CredentialCacheDuration > TimeSpan.Zero
+        ? accessOptions.Value.CredentialCacheDuration
+        : TimeSpan.FromSeconds(1);
     private TaskCompletionSource _changed = NewSignal();
     private long _durableVersion;
     private bool _deactivating;
@@ -87,6 +92,7 @@ public sealed partial class ListGrain(
 
             ValidateTitle(title);
             State.Created = true;
+            State.CreatedAt = time.GetUtcNow();
             State.Title = title;
             State.Access = new AccessList(CallerContext.Principal, [], []);
             State.Listed = false;
@@ -225,6 +231,7 @@ public sealed partial class ListGrain(
                 Principal.Validate(principal, "access list");
             }
 
+            State.Listed = false;
             State.Access = State.Access! with
             {
                 Editors = editors.Distinct(StringComparer.Ordinal).ToList(),
@@ -242,9 +249,27 @@ public sealed partial class ListGrain(
     }
 
     /// <inheritdoc/>
+    public Task<ResourceSummary> GetSummaryAsync()
+    {
+        EnsureCreated();
+        var key = Key!.Value;
+        return Task.FromResult(new ResourceSummary(
+            new ResourceEntry(key.ToString(), key.Kind, State.Title, State.Access!.Owner, State.CreatedAt),
+            State.Access));
+    }
+
+    /// <inheritdoc/>
     public async IAsyncEnumerable<ListChange> WatchAsync(long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         EnsureCreated();
+
+        // The watcher's credential, as verified when the watch started. A feed can stay open for hours, so the
+        // caller's right to read is checked again on every batch (access list changes) and the key is verified
+        // again every credential-cache period (revocation, role changes).
+        var caller = CallerContext.Current;
+        var apiKey = RequestContext.Get(CallHeaders.ApiKey) as string;
+        var onBehalfOf = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
+        var verifiedAt = time.GetUtcNow();
         var cursor = afterSequence;
         GroundworkMetrics.FeedWatchers.Add(1, new KeyValuePair<string, object?>("block", Block));
         try
@@ -257,6 +282,20 @@ public sealed partial class ListGrain(
                     throw new EnumerationAbortedException($"List '{this.GetPrimaryKeyString()}' is deactivating: watch again after sequence {cursor}.");
                 }
 
+                if (caller is not null)
+                {
+                    if (time.GetUtcNow() - verifiedAt >= _recheckAccessEvery)
+                    {
+                        caller = await VerifyWatcherAsync(verifier, apiKey, onBehalfOf);
+                        verifiedAt = time.GetUtcNow();
+                    }
+
+                    if (AccessPolicy.Check(caller, Requirement.Read, Tenant!, State.Access) is { } refusal)
+                    {
+                        throw GroundworkMetrics.Refused(refusal);
+                    }
+                }
+
                 var pending = Pending(cursor);
                 foreach (var change in pending)
                 {
@@ -266,13 +305,32 @@ public sealed partial class ListGrain(
 
                 if (pending.Count == 0)
                 {
-                    await _changed.Task.WaitAsync(cancellationToken);
+                    try
+                    {
+                        await _changed.Task.WaitAsync(_recheckAccessEvery, time, cancellationToken);
+                    }
+                    catch (TimeoutException)
+                    {
+                        // Nothing changed for a while: loop to check the watcher's access again.
+                    }
                 }
             }
         }
         finally
         {
             GroundworkMetrics.FeedWatchers.Add(-1, new KeyValuePair<string, object?>("block", Block));
+        }
+    }
+
+    private static async Task<Caller> VerifyWatcherAsync(CredentialVerifier verifier, string? apiKey, string? onBehalfOf)
+    {
+        try
+        {
+            return await verifier.VerifyAsync(apiKey, onBehalfOf);
+        }
+        catch (AccessDeniedException denied)
+        {
+            throw GroundworkMetrics.Refused(denied);
         }
     }
 
@@ -314,6 +372,14 @@ public sealed partial class ListGrain(
 
         if (operationId is not null && State.Operations.FindLast(o => o.Id == operationId) is { } earlier)
         {
+            // A retry must be the same mutation by the same caller; anything else reusing the id is a mistake
+            // that would otherwise be silently swallowed.
+            if (earlier.Kind != kind || earlier.By != CallerContext.Principal)
+            {
+                throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId),
+                    $"'{operationId}' was already used for '{earlier.Kind}' by '{earlier.By}'; use a new id for a new operation"));
+            }
+
             GroundworkMetrics.IdempotentReplays.Add(1, new KeyValuePair<string, object?>("block", Block));
             GroundworkMetrics.Operation(Block, kind, "replayed");
             return earlier.Result with { Replayed = true };
@@ -352,7 +418,7 @@ public sealed partial class ListGrain(
         var result = new MutationResult(version, draft.ItemId, draft.Count);
         if (operationId is not null)
         {
-            State.Operations.Add(new OperationRecord(operationId, now, result));
+            State.Operations.Add(new OperationRecord(operationId, now, result, kind, CallerContext.Principal));
             OperationLog.Trim(State.Operations, now, _limits);
         }
 
@@ -365,6 +431,8 @@ public sealed partial class ListGrain(
             // What is in memory was never stored: drop this activation so the next call starts from storage.
             LogWriteFailed(logger, exception, this.GetPrimaryKeyString(), kind);
             GroundworkMetrics.Operation(Block, kind, "storage-error");
+            _deactivating = true;
+            _changed.TrySetResult();
             DeactivateOnIdle();
             throw;
         }
@@ -377,22 +445,26 @@ public sealed partial class ListGrain(
 
         if (!State.Listed)
         {
-            await ListInDirectoryAsync();
+            // Not awaited: the mutation is stored and answered now. The directory reads the entry back from this
+            // list (with the caller's credential, which the call carries), after this turn has ended.
+            _ = ListInDirectoryAsync(version);
         }
 
         return result;
     }
 
-    private async Task ListInDirectoryAsync()
+    private async Task ListInDirectoryAsync(long version)
     {
         var key = Key!.Value;
         try
         {
-            await GrainFactory.GetTenantDirectory(key.Tenant).RegisterAsync(
-                new ResourceEntry(key.ToString(), key.Kind, State.Title, State.Access!.Owner, time.GetUtcNow()));
-            State.Listed = true;
+            await GrainFactory.GetTenantDirectory(key.Tenant).RegisterAsync(key.ToString());
+            if (State.Version == version)
+            {
+                State.Listed = true;
+            }
         }
-        catch (Exception exception) when (exception is not AccessDeniedException)
+        catch (Exception exception)
         {
             // The list itself is stored; the directory catches up after the next mutation.
             LogDirectoryFailed(logger, exception, key.ToString());

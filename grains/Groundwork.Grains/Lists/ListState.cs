@@ -28,13 +28,17 @@ public sealed class ListState
     /// <summary>Remembered operation ids with their first results, oldest first.</summary>
     [Id(7)] public List<OperationRecord> Operations { get; set; } = [];
 
-    /// <summary>Whether the tenant directory has recorded the current title.</summary>
+    /// <summary>Whether the tenant directory has recorded the current title and access.</summary>
     [Id(8)] public bool Listed { get; set; }
+
+    [Id(9)] public DateTimeOffset CreatedAt { get; set; }
 }
 
-/// <summary>An operation id and the result it first produced.</summary>
+/// <summary>An operation id, who used it for which kind of mutation, and the result it first produced.</summary>
 [GenerateSerializer, Immutable, Alias("gw.state.operation")]
 public sealed record OperationRecord(
     [property: Id(0)] string Id,
     [property: Id(1)] DateTimeOffset At,
-    [property: Id(2)] MutationResult Result);
+    [property: Id(2)] MutationResult Result,
+    [property: Id(3)] string Kind = "",
+    [property: Id(4)] string By = "");

@@ -67,10 +67,11 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         ArgumentNullException.ThrowIfNull(grainState);
         await EnsureInitializedAsync();
         var row = await Task.Run(() => Read(stateName, grainId.ToString()));
-        if (row is null)
+        if (row is null || row.Value.Payload.Length == 0)
         {
+            // Never written, or cleared: a cleared row keeps its ETag so ETags never repeat for a grain.
             grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
+            grainState.ETag = row?.ETag;
             grainState.RecordExists = false;
             return;
         }
@@ -111,9 +112,9 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     {
         ArgumentNullException.ThrowIfNull(grainState);
         await EnsureInitializedAsync();
-        await Task.Run(() => Clear(stateName, grainId.ToString(), grainState.ETag));
+        var etag = await Task.Run(() => Clear(stateName, grainId.ToString(), grainState.ETag));
         grainState.State = Activator.CreateInstance<T>();
-        grainState.ETag = null;
+        grainState.ETag = etag;
         grainState.RecordExists = false;
     }
 
@@ -210,7 +211,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         return next.ToString(CultureInfo.InvariantCulture);
     }
 
-    private void Clear(string stateName, string grainId, string? etag)
+    private string? Clear(string stateName, string grainId, string? etag)
     {
         var started = Stopwatch.GetTimestamp();
         using var connection = Open();
@@ -226,17 +227,25 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
                 throw Conflict(connection, stateName, grainId, etag);
             }
 
-            return;
+            return null;
         }
 
-        command.CommandText = "DELETE FROM grain_state WHERE state_name = $s AND grain_id = $g AND etag = $e";
-        command.Parameters.AddWithValue("$e", ParseETag(etag));
+        // A tombstone (empty payload) rather than a delete: the row's ETag keeps counting, so a writer holding an
+        // ETag from before the clear can never match a later incarnation of the state.
+        var current = ParseETag(etag);
+        command.CommandText = """
+            UPDATE grain_state SET payload = x'', etag = etag + 1, updated_at = $u
+            WHERE state_name = $s AND grain_id = $g AND etag = $e
+            """;
+        command.Parameters.AddWithValue("$e", current);
+        command.Parameters.AddWithValue("$u", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
         if (command.ExecuteNonQuery() != 1)
         {
             throw Conflict(connection, stateName, grainId, etag);
         }
 
         StorageMetrics.Record("clear", 0, started);
+        return (current + 1).ToString(CultureInfo.InvariantCulture);
     }
 
     private static long ParseETag(string etag) =>

@@ -28,6 +28,14 @@ public static class GroundworkMetrics
     public static readonly UpDownCounter<long> FeedWatchers =
         Meter.CreateUpDownCounter<long>("groundwork.feed.watchers", "{watcher}", "Change-feed watchers currently open.");
 
+    /// <summary>Counts a refusal by its reason and returns it, for <c>throw GroundworkMetrics.Refused(...)</c>.</summary>
+    public static AccessDeniedException Refused(AccessDeniedException refusal)
+    {
+        ArgumentNullException.ThrowIfNull(refusal);
+        AccessRefusals.Add(1, new KeyValuePair<string, object?>("reason", refusal.Reason.ToString()));
+        return refusal;
+    }
+
     /// <summary>Records one operation's outcome.</summary>
     public static void Operation(string block, string kind, string outcome) =>
         Operations.Add(1, new("block", block), new("kind", kind), new("outcome", outcome));

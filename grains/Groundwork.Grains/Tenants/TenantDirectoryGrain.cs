@@ -1,5 +1,6 @@
 using Groundwork.Access;
 using Groundwork.Grains.Access;
+using Groundwork.Lists;
 using Groundwork.Tenants;
 
 namespace Groundwork.Grains.Tenants;
@@ -8,10 +9,13 @@ namespace Groundwork.Grains.Tenants;
 [GenerateSerializer, Alias("gw.state.directory")]
 public sealed class TenantDirectoryState
 {
-    [Id(0)] public Dictionary<string, ResourceEntry> Entries { get; set; } = new(StringComparer.Ordinal);
+    [Id(0)] public Dictionary<string, ResourceSummary> Entries { get; set; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>The resources of one tenant, recorded by the resources themselves when created or renamed.</summary>
+/// <summary>
+/// The resources of one tenant. Entries come from the resources themselves (never from the caller's word), and each
+/// caller sees only the resources it may read.
+/// </summary>
 public sealed class TenantDirectoryGrain(
     [PersistentState(StorageNames.Directory, StorageNames.Provider)] IPersistentState<TenantDirectoryState> state)
     : Grain, ITenantDirectoryGrain, IAccessControlled
@@ -30,31 +34,32 @@ public sealed class TenantDirectoryGrain(
     public AccessList? AccessList => null;
 
     /// <inheritdoc/>
-    public async Task RegisterAsync(ResourceEntry entry)
+    public async Task RegisterAsync(string key)
     {
-        ArgumentNullException.ThrowIfNull(entry);
-        var key = ResourceKey.Parse(entry.Key);
-        if (key.Tenant != Tenant || key.Kind != entry.Kind)
+        var resourceKey = ResourceKey.Parse(key);
+        if (resourceKey.Tenant != Tenant)
         {
-            throw new InvalidRequestException(nameof(entry), $"'{entry.Key}' is not a {entry.Kind} of tenant '{Tenant}'");
+            throw new InvalidRequestException(nameof(key), $"'{key}' is not a resource of tenant '{Tenant}'");
         }
 
+        IDirectoryResource resource = resourceKey.Kind switch
+        {
+            ResourceKinds.List => GrainFactory.GetList(resourceKey),
+            _ => throw new InvalidRequestException(nameof(key), $"'{resourceKey.Kind}' resources are not listed"),
+        };
+        var summary = await resource.GetSummaryAsync();
         var entries = state.State.Entries;
-        if (entries.TryGetValue(entry.Key, out var existing))
+        if (entries.TryGetValue(key, out var existing) && existing == summary)
         {
-            if (existing.Title == entry.Title)
-            {
-                return;
-            }
-
-            entry = existing with { Title = entry.Title };
+            return;
         }
-        else if (entries.Count >= MaxEntries)
+
+        if (existing is null && entries.Count >= MaxEntries)
         {
             throw new LimitExceededException("Tenants:MaxDirectoryEntries", MaxEntries, entries.Count + 1);
         }
 
-        entries[entry.Key] = entry;
+        entries[key] = summary;
         try
         {
             await state.WriteStateAsync();
@@ -69,8 +74,11 @@ public sealed class TenantDirectoryGrain(
     /// <inheritdoc/>
     public Task<IReadOnlyList<ResourceEntry>> ListAsync(string? kind = null)
     {
+        var caller = CallerContext.Current;
         IReadOnlyList<ResourceEntry> result = state.State.Entries.Values
-            .Where(e => kind is null || e.Kind == kind)
+            .Where(e => kind is null || e.Entry.Kind == kind)
+            .Where(e => caller is null || AccessPolicy.Check(caller, Requirement.Read, Tenant!, e.Access) is null)
+            .Select(e => e.Entry)
             .OrderBy(e => e.Key, StringComparer.Ordinal)
             .ToList();
         return Task.FromResult(result);

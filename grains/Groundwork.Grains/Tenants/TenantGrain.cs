@@ -129,15 +129,18 @@ public sealed class TenantGrain(
             throw new NotFoundException("member", principal);
         }
 
-        if (role == TenantRole.Owner)
-        {
-            RequireOwner("issuing an owner's key");
-        }
-
         if (!Enum.IsDefined(scope))
         {
             throw new InvalidRequestException(nameof(scope), $"unknown scope {(int)scope}");
         }
+
+        // An edge key may act for any end user (capped at its holder's role), so only owners hand them out.
+        if (scope == KeyScope.Edge)
+        {
+            RequireOwner("issuing an edge key");
+        }
+
+        RequireAuthorityOver(principal, role, "issuing a key for");
 
         if (description is { Length: > MaxDescription })
         {
@@ -163,6 +166,7 @@ public sealed class TenantGrain(
             throw new NotFoundException("key", keyId ?? "");
         }
 
+        RequireAuthorityOver(key.Principal, State.Members.GetValueOrDefault(key.Principal), "revoking a key of");
         if (key.RevokedAt is null)
         {
             key.RevokedAt = time.GetUtcNow();
@@ -205,7 +209,8 @@ public sealed class TenantGrain(
             return Refuse(AccessDenialReason.OnBehalfOfNotAllowed);
         }
 
-        TenantRole? userRole = State.Members.TryGetValue(onBehalfOf, out var r) ? r : null;
+        // The end user's own role, but never more than the edge key's holder has.
+        TenantRole? userRole = State.Members.TryGetValue(onBehalfOf, out var r) ? (TenantRole)Math.Min((int)r, (int)role) : null;
         return Task.FromResult(new KeyVerification(null, onBehalfOf, userRole, key.Scope));
 
         static Task<KeyVerification> Refuse(AccessDenialReason reason) =>
@@ -235,6 +240,24 @@ public sealed class TenantGrain(
     }
 
     private int OwnerCount() => State.Members.Values.Count(r => r == TenantRole.Owner);
+
+    /// <summary>
+    /// Owners (and the operator) may act on anyone's keys; others only on their own, or on members with a lower role,
+    /// so an admin cannot mint a key in another admin's name or revoke an owner's.
+    /// </summary>
+    private static void RequireAuthorityOver(string principal, TenantRole role, string what)
+    {
+        if (CallerContext.Current is not { } caller || caller.IsOperator || caller.Role == TenantRole.Owner || caller.Principal == principal)
+        {
+            return;
+        }
+
+        if (caller.Role is not { } own || role >= own)
+        {
+            throw new AccessDeniedException(AccessDenialReason.InsufficientRole,
+                $"{what} '{principal}' ({role}) needs a higher role than '{caller.Principal}' has ({caller.Role?.ToString() ?? "none"})");
+        }
+    }
 
     private static void RequireOwner(string what)
     {

@@ -5,6 +5,8 @@ using Groundwork.Client;
 using Groundwork.Lists;
 using Groundwork.Tenants;
 using Groundwork.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
 using Xunit;
 
 namespace Groundwork.Grains.Tests.Access;
@@ -57,23 +59,99 @@ public sealed class AccessTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Request_context_claims_set_by_the_caller_do_not_grant_anything()
+    public async Task Orleans_extensions_on_a_resource_need_admin_rights()
+    {
+        var (tenant, key) = await NewListAsync();
+        var viewer = await tenant.MemberKeyAsync("vic", TenantRole.Viewer);
+        var management = Client.GetList(key).AsReference<IGrainManagementExtension>();
+        Assert.Equal(AccessDenialReason.MissingCredential, (await Assert.ThrowsAsync<AccessDeniedException>(async () => await management.DeactivateOnIdle())).Reason);
+        Assert.Equal(AccessDenialReason.NotOnAccessList, (await DeniedAsync(viewer, async () => await management.DeactivateOnIdle())).Reason);
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            await management.DeactivateOnIdle();
+        }
+    }
+
+    [Fact]
+    public async Task A_malformed_key_that_reaches_the_silo_is_refused_there()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        RequestContext.Set(CallHeaders.ApiKey, tenant.OwnerKey);
+        try
+        {
+            // The silo's own grain factory has no client-side check: the silo filter must catch it.
+            var siloGrains = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
+            var raw = siloGrains.GetGrain<IListGrain>("not a key");
+            var error = await Assert.ThrowsAsync<InvalidResourceKeyException>(() => raw.GetAsync());
+            Assert.Equal("not a key", error.Key);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+    }
+
+    [Fact]
+    public async Task A_watch_is_refused_to_a_caller_who_may_not_read()
+    {
+        var (tenant, key) = await NewListAsync();
+        var member = await tenant.MemberKeyAsync("mo", TenantRole.Member);
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            await Client.GetList(key).SetAccessAsync([], [], tenantReadable: false);
+        }
+
+        using (ClusterFixture.As(member))
+        {
+            await using var feed = Client.GetList(key).WatchAsync(0).GetAsyncEnumerator();
+            var denied = await Assert.ThrowsAsync<AccessDeniedException>(async () => await feed.MoveNextAsync());
+            Assert.Equal(AccessDenialReason.NotOnAccessList, denied.Reason);
+        }
+    }
+
+    [Fact]
+    public async Task An_open_feed_ends_with_access_denied_when_the_watcher_loses_read_access()
     {
         var (tenant, key) = await NewListAsync();
         var viewer = await tenant.MemberKeyAsync("vic", TenantRole.Viewer);
         using (ClusterFixture.As(viewer))
         {
-            RequestContext.Set("gw-principal", "owner");
-            RequestContext.Set("gw-role", "Owner");
-            try
+            await using var feed = Client.WatchListAsync(key, 0).GetAsyncEnumerator();
+            Assert.Equal(ListChangeKind.ListCreated, (await feed.TakeAsync(1))[0].Kind);
+            using (ClusterFixture.As(tenant.OwnerKey))
             {
-                var denied = await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetList(key).RenameAsync("mine now"));
-                Assert.Equal(AccessDenialReason.NotOnAccessList, denied.Reason);
+                await Client.GetList(key).SetAccessAsync([], [], tenantReadable: false);
+                await Client.GetList(key).AddItemAsync(new NewItem("not for viewers"));
             }
-            finally
+
+            var denied = await Assert.ThrowsAsync<AccessDeniedException>(() => feed.TakeAsync(2));
+            Assert.Equal(AccessDenialReason.NotOnAccessList, denied.Reason);
+        }
+    }
+
+    [Fact]
+    public async Task An_open_feed_ends_once_its_key_is_revoked()
+    {
+        var (tenant, key) = await NewListAsync();
+        IssuedApiKey issued;
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            await Client.GetTenant(tenant.Id).SetMemberAsync("rita", TenantRole.Viewer);
+            issued = await Client.GetTenant(tenant.Id).IssueKeyAsync("rita", KeyScope.Standard);
+        }
+
+        using (ClusterFixture.As(issued.Key))
+        {
+            await using var feed = Client.GetList(key).WatchAsync(0).GetAsyncEnumerator();
+            await feed.TakeAsync(1);
+            using (ClusterFixture.As(tenant.OwnerKey))
             {
-                RequestContext.Clear();
+                await Client.GetTenant(tenant.Id).RevokeKeyAsync(issued.KeyId);
             }
+
+            // The fixture's credential cache lasts 200 ms: an idle feed re-verifies its key at that pace.
+            var denied = await Assert.ThrowsAsync<AccessDeniedException>(() => feed.TakeAsync(1, TimeSpan.FromSeconds(10)));
+            Assert.Equal(AccessDenialReason.RevokedCredential, denied.Reason);
         }
     }
 

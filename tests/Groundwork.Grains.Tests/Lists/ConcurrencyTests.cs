@@ -152,4 +152,34 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
             Assert.Single((await list.GetAsync()).Items);
         }
     }
+
+    [Fact]
+    public async Task Reusing_an_operation_id_for_another_kind_of_mutation_is_refused()
+    {
+        var (list, ownerKey) = await fixture.NewListAsync("List");
+        using (ClusterFixture.As(ownerKey))
+        {
+            var id = (await list.AddItemAsync(new NewItem("a"), options: new MutationOptions(OperationId: "op-shared"))).ItemId!;
+            var error = await Assert.ThrowsAsync<InvalidRequestException>(() => list.RemoveItemAsync(id, new MutationOptions(OperationId: "op-shared")));
+            Assert.Equal("OperationId", error.Field);
+            Assert.Single((await list.GetAsync()).Items);
+        }
+    }
+
+    [Fact]
+    public async Task Another_caller_reusing_an_operation_id_does_not_get_the_first_callers_result()
+    {
+        var owned = await fixture.NewListAsync("List");
+        var admin = await owned.Tenant.MemberKeyAsync("ada", Groundwork.Access.TenantRole.Admin);
+        using (ClusterFixture.As(owned.OwnerKey))
+        {
+            await owned.List.AddItemAsync(new NewItem("by owner"), options: new MutationOptions(OperationId: "op-mine"));
+        }
+
+        using (ClusterFixture.As(admin))
+        {
+            await Assert.ThrowsAsync<InvalidRequestException>(
+                () => owned.List.AddItemAsync(new NewItem("by admin"), options: new MutationOptions(OperationId: "op-mine")));
+        }
+    }
 }

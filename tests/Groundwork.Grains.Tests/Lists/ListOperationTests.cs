@@ -238,15 +238,16 @@ public sealed class ListOperationTests(ClusterFixture fixture)
     public async Task A_created_list_is_listed_in_its_tenant_directory_with_its_current_title()
     {
         var tenant = await fixture.NewTenantAsync();
+        var key = tenant.ListKey("chores");
         using (ClusterFixture.As(tenant.OwnerKey))
         {
-            var key = tenant.ListKey("chores");
             await fixture.Client.GetList(key).CreateAsync("Chores");
             await fixture.Client.GetList(key).RenameAsync("House chores");
-            var entries = await fixture.Client.GetGrain<Groundwork.Tenants.ITenantDirectoryGrain>(tenant.Id).ListAsync(ResourceKinds.List);
-            var entry = Assert.Single(entries);
-            Assert.Equal((key, "House chores", "owner"), (entry.Key, entry.Title, entry.CreatedBy));
         }
+
+        var entries = await fixture.WaitForDirectoryAsync(tenant.Id, tenant.OwnerKey, e => e.Any(x => x.Title == "House chores"));
+        var entry = Assert.Single(entries);
+        Assert.Equal((key, ResourceKinds.List, "owner"), (entry.Key, entry.Kind, entry.CreatedBy));
     }
 
     [Fact]

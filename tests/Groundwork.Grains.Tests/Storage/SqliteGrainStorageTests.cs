@@ -105,10 +105,30 @@ public sealed class SqliteGrainStorageTests : IDisposable
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.ClearStateAsync("s", _grain, stale));
 
         await storage.ClearStateAsync("s", _grain, state);
-        Assert.Null(state.ETag);
         var read = new GrainState<Shape>();
         await storage.ReadStateAsync("s", _grain, read);
         Assert.False(read.RecordExists);
+        Assert.Equal(state.ETag, read.ETag);
+    }
+
+    [Fact]
+    public async Task A_writer_holding_an_etag_from_before_a_clear_cannot_overwrite_the_new_state()
+    {
+        var storage = NewStorage();
+        var original = new GrainState<Shape>(new Shape { Name = "original" });
+        await storage.WriteStateAsync("s", _grain, original);
+        var stale = new GrainState<Shape>(new Shape { Name = "stale" }) { ETag = original.ETag };
+
+        await storage.ClearStateAsync("s", _grain, original);
+        var recreated = new GrainState<Shape>();
+        await storage.ReadStateAsync("s", _grain, recreated);
+        recreated.State!.Name = "recreated";
+        await storage.WriteStateAsync("s", _grain, recreated);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", _grain, stale));
+        var read = new GrainState<Shape>();
+        await storage.ReadStateAsync("s", _grain, read);
+        Assert.Equal("recreated", read.State!.Name);
     }
 
     [Fact]

@@ -122,9 +122,93 @@ public sealed class TenantTests(ClusterFixture fixture)
         {
             await Client.GetList(a.ListKey("one")).CreateAsync("One");
             await Client.GetList(a.ListKey("two")).CreateAsync("Two");
-            var entries = await Client.GetTenantDirectory(a.Id).ListAsync();
-            Assert.Equal([a.ListKey("one"), a.ListKey("two")], entries.Select(e => e.Key));
+        }
+
+        var entries = await fixture.WaitForDirectoryAsync(a.Id, a.OwnerKey, e => e.Count == 2);
+        Assert.Equal([a.ListKey("one"), a.ListKey("two")], entries.Select(e => e.Key));
+        using (ClusterFixture.As(a.OwnerKey))
+        {
             await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenantDirectory(b.Id).ListAsync());
+        }
+    }
+
+    [Fact]
+    public async Task The_directory_shows_each_caller_only_the_lists_it_may_read()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var viewer = await tenant.MemberKeyAsync("vera", TenantRole.Viewer);
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            await Client.GetList(tenant.ListKey("open")).CreateAsync("Open");
+            await Client.GetList(tenant.ListKey("secret")).CreateAsync("Secret");
+            await Client.GetList(tenant.ListKey("secret")).SetAccessAsync([], [], tenantReadable: false);
+        }
+
+        await fixture.WaitForDirectoryAsync(tenant.Id, tenant.OwnerKey, e => e.Count == 2);
+        var seen = await fixture.WaitForDirectoryAsync(tenant.Id, viewer, e => e.Count >= 1);
+        Assert.Equal([tenant.ListKey("open")], seen.Select(e => e.Key));
+    }
+
+    [Fact]
+    public async Task A_member_cannot_put_a_resource_that_does_not_exist_into_the_directory()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var member = await tenant.MemberKeyAsync("mallory", TenantRole.Member);
+        using (ClusterFixture.As(member))
+        {
+            await Assert.ThrowsAsync<NotFoundException>(() => Client.GetTenantDirectory(tenant.Id).RegisterAsync(tenant.ListKey("forged")));
+            Assert.Empty(await Client.GetTenantDirectory(tenant.Id).ListAsync());
+        }
+    }
+
+    [Fact]
+    public async Task An_edge_key_acting_for_an_owner_gets_no_more_than_its_holders_role()
+    {
+        var tenant = await fixture.NewTenantAsync("boss");
+        var edge = await tenant.MemberKeyAsync("gateway", TenantRole.Member, KeyScope.Edge);
+        using (ClusterFixture.As(edge))
+        using (Groundwork.Client.GroundworkCredentials.ActFor("boss"))
+        {
+            var denied = await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenant(tenant.Id).SetMemberAsync("gateway", TenantRole.Owner));
+            Assert.Equal(AccessDenialReason.InsufficientRole, denied.Reason);
+            await Client.GetList(tenant.ListKey("by-proxy")).CreateAsync("Created as boss, with member rights");
+        }
+    }
+
+    [Fact]
+    public async Task Only_owners_issue_edge_keys()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var admin = await tenant.MemberKeyAsync("ada", TenantRole.Admin);
+        using (ClusterFixture.As(admin))
+        {
+            var denied = await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenant(tenant.Id).IssueKeyAsync("ada", KeyScope.Edge));
+            Assert.Equal(AccessDenialReason.InsufficientRole, denied.Reason);
+        }
+    }
+
+    [Fact]
+    public async Task An_admin_cannot_revoke_an_owners_key_or_mint_one_for_another_admin()
+    {
+        var tenant = await fixture.NewTenantAsync("boss");
+        var admin = await tenant.MemberKeyAsync("ada", TenantRole.Admin);
+        await tenant.MemberKeyAsync("abe", TenantRole.Admin);
+        string ownerKeyId;
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            ownerKeyId = (await Client.GetTenant(tenant.Id).GetKeysAsync()).Single(k => k.Principal == "boss").KeyId;
+        }
+
+        using (ClusterFixture.As(admin))
+        {
+            await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenant(tenant.Id).RevokeKeyAsync(ownerKeyId));
+            await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenant(tenant.Id).IssueKeyAsync("abe", KeyScope.Standard));
+            await Client.GetTenant(tenant.Id).IssueKeyAsync("ada", KeyScope.Standard);
+        }
+
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            Assert.Null((await Client.GetTenant(tenant.Id).GetKeysAsync()).Single(k => k.KeyId == ownerKeyId).RevokedAt);
         }
     }
 }
