@@ -11,16 +11,14 @@ public sealed class SiloLifecycleTests
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(45);
 
     [Fact]
-    public async Task Sigterm_stops_the_silo_cleanly_and_a_restart_keeps_the_data()
+    public async Task Sigterm_stops_the_silo_cleanly_and_a_restart_keeps_the_data_and_the_client_reconnects()
     {
-        string folder;
-        string ownerKey;
-        string listKey;
-        long version;
-        await using (var silo = SiloProcess.Start())
+        var silo = SiloProcess.Start();
+        try
         {
-            folder = silo.Folder;
             await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            string ownerKey;
+            var listKey = "";
             await using (var operatorClient = await GroundworkClientHost.ConnectAsync(silo.GatewayPort, silo.OperatorKey))
             {
                 var tenant = "t-" + Guid.NewGuid().ToString("n")[..8];
@@ -28,24 +26,43 @@ public sealed class SiloLifecycleTests
                 listKey = $"{tenant}/list/kept";
             }
 
-            await using (var app = await GroundworkClientHost.ConnectAsync(silo.GatewayPort, ownerKey))
-            {
-                await app.Client.GetList(listKey).CreateAsync("Kept");
-                version = (await app.Client.GetList(listKey).AddItemAsync(new NewItem("written before the stop"))).Version;
-            }
+            // One client for the whole test: it must find the silo again after the restart by itself.
+            await using var app = await GroundworkClientHost.ConnectAsync(silo.GatewayPort, ownerKey);
+            await app.Client.GetList(listKey).CreateAsync("Kept");
+            var version = (await app.Client.GetList(listKey).AddItemAsync(new NewItem("written before the stop"))).Version;
 
             Assert.Equal(0, await silo.StopAsync(StopTimeout));
             Assert.Contains("Orleans Silo stopped", silo.Output, StringComparison.Ordinal);
-        }
+            var folder = silo.Folder;
+            var (httpPort, gatewayPort) = (silo.HttpPort, silo.GatewayPort);
+            await silo.DisposeAsync();
 
-        await using (var restarted = SiloProcess.Start(folder))
-        {
-            await restarted.WaitReadyAsync(TimeSpan.FromSeconds(60));
-            await using var app = await GroundworkClientHost.ConnectAsync(restarted.GatewayPort, ownerKey);
-            var snapshot = await app.Client.GetList(listKey).GetAsync();
+            silo = SiloProcess.Start(folder, httpPort: httpPort, gatewayPort: gatewayPort);
+            await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            var snapshot = await EventuallyAsync(() => app.Client.GetList(listKey).GetAsync(), TimeSpan.FromSeconds(60));
             Assert.Equal(version, snapshot.Version);
             Assert.Equal("written before the stop", snapshot.Items.Single().Title);
-            Assert.Equal(0, await restarted.StopAsync(StopTimeout));
+            Assert.Equal(0, await silo.StopAsync(StopTimeout));
+        }
+        finally
+        {
+            await silo.DisposeAsync();
+        }
+    }
+
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> call, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception exception) when (Groundwork.Client.ListFeed.IsTransient(exception) && !deadline.IsCancellationRequested)
+            {
+                await Task.Delay(200, deadline.Token);
+            }
         }
     }
 
