@@ -20,6 +20,21 @@ namespace Groundwork.Testing;
 public sealed class ClusterFixture : IAsyncLifetime
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "groundwork-tests", Guid.NewGuid().ToString("n"));
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly short _silos;
+
+    /// <summary>The fixture the tests share: two silos with <see cref="Settings"/>.</summary>
+    public ClusterFixture()
+        : this(Settings, 2)
+    {
+    }
+
+    /// <summary>A cluster of <paramref name="silos"/> silos with <paramref name="settings"/> (for benchmarks and special cases).</summary>
+    public ClusterFixture(IReadOnlyDictionary<string, string?> settings, short silos)
+    {
+        _settings = settings;
+        _silos = silos;
+    }
 
     /// <summary>The operator key of this cluster.</summary>
     public string OperatorKey { get; } = ApiKeys.NewOperatorKey();
@@ -45,9 +60,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_folder);
-        var settings = new Dictionary<string, string?>(Settings) { ["Groundwork:Access:OperatorKey"] = OperatorKey };
+        var settings = new Dictionary<string, string?>(_settings) { ["Groundwork:Access:OperatorKey"] = OperatorKey };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var builder = new InProcessTestClusterBuilder(2);
+        var builder = new InProcessTestClusterBuilder(_silos);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddGroundwork(configuration);
