@@ -12,7 +12,7 @@ namespace Groundwork.Benchmarks;
 internal sealed class BenchFixture : IAsyncDisposable
 {
     // Default limits (10,000 items per list), one silo: what `dotnet run --project silo/Groundwork.Silo` gives.
-    public ClusterFixture Cluster { get; } = new(new Dictionary<string, string?>(), 1);
+    public ClusterFixture Cluster { get; } = ClusterFixture.Create(new Dictionary<string, string?>(), 1);
 
     public Task StartAsync() => Cluster.InitializeAsync();
 

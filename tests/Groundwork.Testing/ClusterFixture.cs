@@ -25,16 +25,22 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     /// <summary>The fixture the tests share: two silos with <see cref="Settings"/>.</summary>
     public ClusterFixture()
-        : this(Settings, 2)
     {
+        _settings = Settings;
+        _silos = 2;
     }
 
-    /// <summary>A cluster of <paramref name="silos"/> silos with <paramref name="settings"/> (for benchmarks and special cases).</summary>
-    public ClusterFixture(IReadOnlyDictionary<string, string?> settings, short silos)
+    private ClusterFixture(IReadOnlyDictionary<string, string?> settings, short silos)
     {
         _settings = settings;
         _silos = silos;
     }
+
+    /// <summary>
+    /// A cluster of <paramref name="silos"/> silos with <paramref name="settings"/>, for benchmarks and special cases
+    /// (xUnit fixtures may have only one public constructor).
+    /// </summary>
+    public static ClusterFixture Create(IReadOnlyDictionary<string, string?> settings, short silos) => new(settings, silos);
 
     /// <summary>The operator key of this cluster.</summary>
     public string OperatorKey { get; } = ApiKeys.NewOperatorKey();
