@@ -59,6 +59,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         ["Groundwork:Lists:FeedRetention"] = "50",
         ["Groundwork:Lists:MaxItems"] = "100",
+        ["Groundwork:Tenants:MaxKeys"] = "20",
+        ["Groundwork:Tenants:MaxMembers"] = "30",
+        ["Groundwork:Tenants:MaxDirectoryEntries"] = "10",
         ["Groundwork:Access:CredentialCacheDuration"] = "00:00:00.200",
     };
 

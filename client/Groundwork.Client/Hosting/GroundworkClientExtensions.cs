@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
 namespace Groundwork.Client.Hosting;
@@ -49,7 +50,7 @@ public static class GroundworkClientExtensions
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(builder.Environment.ApplicationName))
             .WithTracing(t => t.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", GroundworkTelemetry.ActivitySourceName))
-            .WithMetrics(m => m.AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName));
+            .WithMetrics(m => m.AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName).AddRuntimeInstrumentation());
         if (!string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();

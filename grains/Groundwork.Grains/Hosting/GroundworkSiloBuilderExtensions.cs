@@ -1,6 +1,7 @@
 using Groundwork.Grains.Access;
 using Groundwork.Grains.Lists;
 using Groundwork.Grains.Storage;
+using Groundwork.Grains.Tenants;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,7 +15,8 @@ public static class GroundworkSiloBuilderExtensions
 {
     /// <summary>
     /// Adds the access filter, the credential verifier and the building blocks' options, bound from
-    /// <paramref name="configuration"/> (<c>Groundwork:Access</c>, <c>Groundwork:Lists</c>) and validated at start.
+    /// <paramref name="configuration"/> (<c>Groundwork:Access</c>, <c>Groundwork:Tenants</c>, <c>Groundwork:Lists</c>)
+    /// and validated at start.
     /// </summary>
     public static ISiloBuilder AddGroundwork(this ISiloBuilder builder, IConfiguration configuration)
     {
@@ -32,6 +34,10 @@ public static class GroundworkSiloBuilderExtensions
                            o.MaxAccessEntries >= 0 && o.FeedRetention > 0 && o.IdempotencyMinEntries >= 0 &&
                            o.IdempotencyMaxEntries >= o.IdempotencyMinEntries && o.MaxOperationIdLength > 0,
                 "Groundwork:Lists limits must be positive, and IdempotencyMaxEntries at least IdempotencyMinEntries")
+            .ValidateOnStart();
+        services.AddOptions<TenantOptions>()
+            .Bind(configuration.GetSection(TenantOptions.SectionName))
+            .Validate(o => o.MaxMembers > 0 && o.MaxKeys > 0 && o.MaxDirectoryEntries > 0, "Groundwork:Tenants limits must be positive")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OperatorKey>();

@@ -153,6 +153,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
 
     private (byte[] Payload, string ETag, string StateType)? Read(string stateName, string grainId)
     {
+        using var activity = StartActivity("read", stateName, grainId);
         var started = Stopwatch.GetTimestamp();
         using var connection = Open();
         using var command = connection.CreateCommand();
@@ -173,6 +174,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
 
     private string Write(string stateName, string grainId, string stateType, byte[] payload, string? etag)
     {
+        using var activity = StartActivity("write", stateName, grainId);
+        activity?.SetTag("groundwork.storage.bytes", payload.Length);
         var started = Stopwatch.GetTimestamp();
         using var connection = Open();
         using var command = connection.CreateCommand();
@@ -213,6 +216,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
 
     private string? Clear(string stateName, string grainId, string? etag)
     {
+        using var activity = StartActivity("clear", stateName, grainId);
         var started = Stopwatch.GetTimestamp();
         using var connection = Open();
         using var command = connection.CreateCommand();
@@ -248,6 +252,17 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         return (current + 1).ToString(CultureInfo.InvariantCulture);
     }
 
+    /// <summary>A span per storage operation, a child of the grain call that caused it.</summary>
+    private static Activity? StartActivity(string operation, string stateName, string grainId)
+    {
+        var activity = GroundworkMetrics.ActivitySource.StartActivity($"groundwork.storage.{operation}", ActivityKind.Client);
+        activity?.SetTag("db.system.name", "sqlite");
+        activity?.SetTag("db.operation.name", operation);
+        activity?.SetTag("groundwork.storage.state_name", stateName);
+        activity?.SetTag("groundwork.grain.id", grainId);
+        return activity;
+    }
+
     private static long ParseETag(string etag) =>
         long.TryParse(etag, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? value
@@ -261,6 +276,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         command.Parameters.AddWithValue("$g", grainId);
         var stored = command.ExecuteScalar() is long value ? value.ToString(CultureInfo.InvariantCulture) : "none";
         StorageMetrics.Conflicts.Add(1);
+        Activity.Current?.SetStatus(ActivityStatusCode.Error, "stale ETag");
         return new InconsistentStateException(
             $"Stale write of state '{stateName}' for {grainId}: written with ETag '{etag ?? "none"}', stored ETag is '{stored}'.",
             stored, etag ?? "none");

@@ -2,6 +2,7 @@ using Groundwork.Access;
 using Groundwork.Grains.Access;
 using Groundwork.Lists;
 using Groundwork.Tenants;
+using Microsoft.Extensions.Options;
 
 namespace Groundwork.Grains.Tenants;
 
@@ -17,11 +18,11 @@ public sealed class TenantDirectoryState
 /// caller sees only the resources it may read.
 /// </summary>
 public sealed class TenantDirectoryGrain(
-    [PersistentState(StorageNames.Directory, StorageNames.Provider)] IPersistentState<TenantDirectoryState> state)
+    [PersistentState(StorageNames.Directory, StorageNames.Provider)] IPersistentState<TenantDirectoryState> state,
+    IOptions<TenantOptions> options)
     : Grain, ITenantDirectoryGrain, IAccessControlled
 {
-    /// <summary>The most resources one tenant directory records.</summary>
-    public const int MaxEntries = 100_000;
+    private readonly int _maxEntries = options.Value.MaxDirectoryEntries;
 
     /// <inheritdoc/>
     public string? Tenant => TenantId.IsValid(this.GetPrimaryKeyString()) ? this.GetPrimaryKeyString() : null;
@@ -54,9 +55,9 @@ public sealed class TenantDirectoryGrain(
             return;
         }
 
-        if (existing is null && entries.Count >= MaxEntries)
+        if (existing is null && entries.Count >= _maxEntries)
         {
-            throw new LimitExceededException("Tenants:MaxDirectoryEntries", MaxEntries, entries.Count + 1);
+            throw new LimitExceededException("Tenants:MaxDirectoryEntries", _maxEntries, entries.Count + 1);
         }
 
         entries[key] = summary;

@@ -2,19 +2,17 @@ using System.Security.Cryptography;
 using Groundwork.Access;
 using Groundwork.Grains.Access;
 using Groundwork.Tenants;
+using Microsoft.Extensions.Options;
 
 namespace Groundwork.Grains.Tenants;
 
 /// <summary>A tenant's members, roles and API keys.</summary>
 public sealed class TenantGrain(
     [PersistentState(StorageNames.Tenant, StorageNames.Provider)] IPersistentState<TenantState> state,
+    IOptions<TenantOptions> options,
     TimeProvider time) : Grain, ITenantGrain, IAccessControlled
 {
-    /// <summary>The most keys one tenant may hold, revoked ones included.</summary>
-    public const int MaxKeys = 10_000;
-
-    /// <summary>The most members one tenant may have.</summary>
-    public const int MaxMembers = 100_000;
+    private readonly TenantOptions _limits = options.Value;
 
     private const int MaxDisplayName = 200;
     private const int MaxDescription = 500;
@@ -83,9 +81,9 @@ public sealed class TenantGrain(
             throw new InvalidRequestException(nameof(role), $"'{principal}' is the last owner");
         }
 
-        if (current == 0 && State.Members.Count >= MaxMembers)
+        if (current == 0 && State.Members.Count >= _limits.MaxMembers)
         {
-            throw new LimitExceededException("Tenants:MaxMembers", MaxMembers, State.Members.Count + 1);
+            throw new LimitExceededException("Tenants:MaxMembers", _limits.MaxMembers, State.Members.Count + 1);
         }
 
         State.Members[principal] = role;
@@ -147,9 +145,9 @@ public sealed class TenantGrain(
             throw new InvalidRequestException(nameof(description), $"longer than {MaxDescription} characters");
         }
 
-        if (State.Keys.Count >= MaxKeys)
+        if (State.Keys.Count >= _limits.MaxKeys)
         {
-            throw new LimitExceededException("Tenants:MaxKeys", MaxKeys, State.Keys.Count + 1);
+            throw new LimitExceededException("Tenants:MaxKeys", _limits.MaxKeys, State.Keys.Count + 1);
         }
 
         var issued = AddKey(principal, scope, description);

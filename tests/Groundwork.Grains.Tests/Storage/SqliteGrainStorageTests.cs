@@ -167,6 +167,44 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.False(read.RecordExists);
     }
 
+    [Fact]
+    public async Task Each_storage_operation_is_a_span_under_the_caller()
+    {
+        var spans = new List<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == GroundworkTelemetry.ActivitySourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                lock (spans)
+                {
+                    spans.Add(activity);
+                }
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var parentSource = new System.Diagnostics.ActivitySource("test-parent");
+        using var parentListener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "test-parent",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(parentListener);
+
+        var storage = NewStorage();
+        using (var parent = parentSource.StartActivity("grain call"))
+        {
+            await storage.WriteStateAsync("s", _grain, new GrainState<Shape>(new Shape { Name = "traced" }));
+            await storage.ReadStateAsync("s", _grain, new GrainState<Shape>());
+            lock (spans)
+            {
+                var mine = spans.Where(s => s.ParentSpanId == parent!.SpanId).Select(s => s.OperationName).ToList();
+                Assert.Equal(["groundwork.storage.write", "groundwork.storage.read"], mine);
+            }
+        }
+    }
+
     public sealed class Shape
     {
         public string Name { get; set; } = "";

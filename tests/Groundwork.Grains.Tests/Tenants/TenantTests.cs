@@ -211,4 +211,71 @@ public sealed class TenantTests(ClusterFixture fixture)
             Assert.Null((await Client.GetTenant(tenant.Id).GetKeysAsync()).Single(k => k.KeyId == ownerKeyId).RevokedAt);
         }
     }
+
+    private static int Setting(string key) =>
+        int.Parse(ClusterFixture.Settings[key]!, System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void The_documented_tenant_limits_hold_by_default()
+    {
+        var defaults = new Groundwork.Grains.Tenants.TenantOptions();
+        Assert.Equal((100_000, 10_000, 100_000), (defaults.MaxMembers, defaults.MaxKeys, defaults.MaxDirectoryEntries));
+    }
+
+    [Fact]
+    public async Task Issuing_past_the_key_limit_is_refused_naming_the_limit()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var maxKeys = Setting("Groundwork:Tenants:MaxKeys");
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            for (var i = 1; i < maxKeys; i++)
+            {
+                await Client.GetTenant(tenant.Id).IssueKeyAsync("owner", KeyScope.Standard);
+            }
+
+            var error = await Assert.ThrowsAsync<LimitExceededException>(() => Client.GetTenant(tenant.Id).IssueKeyAsync("owner", KeyScope.Standard));
+            Assert.Equal(("Tenants:MaxKeys", (long)maxKeys), (error.Limit, error.Maximum));
+        }
+    }
+
+    [Fact]
+    public async Task Adding_past_the_member_limit_is_refused_naming_the_limit()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var maxMembers = Setting("Groundwork:Tenants:MaxMembers");
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            for (var i = 1; i < maxMembers; i++)
+            {
+                await Client.GetTenant(tenant.Id).SetMemberAsync($"m{i}", TenantRole.Viewer);
+            }
+
+            var error = await Assert.ThrowsAsync<LimitExceededException>(() => Client.GetTenant(tenant.Id).SetMemberAsync("one-more", TenantRole.Viewer));
+            Assert.Equal("Tenants:MaxMembers", error.Limit);
+            await Client.GetTenant(tenant.Id).SetMemberAsync("m1", TenantRole.Member);
+        }
+    }
+
+    [Fact]
+    public async Task Recording_past_the_directory_limit_is_refused_naming_the_limit_and_the_list_is_still_created()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        var maxEntries = Setting("Groundwork:Tenants:MaxDirectoryEntries");
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            for (var i = 0; i <= maxEntries; i++)
+            {
+                await Client.GetList(tenant.ListKey($"l{i}")).CreateAsync($"List {i}");
+            }
+        }
+
+        await fixture.WaitForDirectoryAsync(tenant.Id, tenant.OwnerKey, e => e.Count == maxEntries);
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            var error = await Assert.ThrowsAsync<LimitExceededException>(() => Client.GetTenantDirectory(tenant.Id).RegisterAsync(tenant.ListKey($"l{maxEntries}")));
+            Assert.Equal("Tenants:MaxDirectoryEntries", error.Limit);
+            Assert.Equal($"List {maxEntries}", (await Client.GetList(tenant.ListKey($"l{maxEntries}")).GetAsync()).Title);
+        }
+    }
 }
