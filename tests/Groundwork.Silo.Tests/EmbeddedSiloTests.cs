@@ -68,4 +68,28 @@ public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture) : IClassFixtu
         Assert.Equal([ListChangeKind.ListCreated, ListChangeKind.ItemAdded], changes.Select(c => c.Kind));
         Assert.Equal("milk", (await list.GetAsync()).Items.Single().Title);
     }
+
+    [Fact]
+    public async Task The_readme_example_runs_against_the_silo_and_sees_its_changes_in_the_feed()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(SiloProcess.BuiltAssemblyPath(Path.Combine("client", "Groundwork.Example"), "Groundwork.Example.dll"));
+        info.ArgumentList.Add(Path.Combine(Silo.Folder, "data", "operator.key"));
+        info.ArgumentList.Add("ex-" + Guid.NewGuid().ToString("n")[..8]);
+        info.Environment["Orleans__Endpoints__GatewayPort"] = Silo.GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var example = System.Diagnostics.Process.Start(info)!;
+        var output = example.StandardOutput.ReadToEndAsync();
+        var errors = example.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await example.WaitForExitAsync(deadline.Token);
+        Assert.True(example.ExitCode == 0, $"exit {example.ExitCode}: {await errors}");
+        var lines = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(["1: ListCreated Groceries", "2: ItemAdded milk", "3: ItemAdded bread"], lines.Where(l => l.Length > 0 && char.IsDigit(l[0])));
+    }
 }

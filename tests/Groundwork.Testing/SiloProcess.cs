@@ -68,26 +68,26 @@ public sealed class SiloProcess : IAsyncDisposable
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>The built silo, located from this test assembly's build configuration.</summary>
-    public static string SiloAssemblyPath
+    public static string SiloAssemblyPath => BuiltAssemblyPath(Path.Combine("silo", "Groundwork.Silo"), "Groundwork.Silo.dll");
+
+    /// <summary>A program of this repository built in the same configuration as the running tests.</summary>
+    public static string BuiltAssemblyPath(string projectFolder, string assembly)
     {
-        get
+        var here = AppContext.BaseDirectory;
+        var root = new DirectoryInfo(here);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Runtime.sln")))
         {
-            var here = AppContext.BaseDirectory;
-            var root = new DirectoryInfo(here);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Runtime.sln")))
-            {
-                root = root.Parent;
-            }
-
-            if (root is null)
-            {
-                throw new InvalidOperationException($"Runtime.sln not found above {here}");
-            }
-
-            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(here)).Parent!.Name;
-            var path = Path.Combine(root.FullName, "silo", "Groundwork.Silo", "bin", configuration, "net10.0", "Groundwork.Silo.dll");
-            return File.Exists(path) ? path : throw new InvalidOperationException($"The silo is not built at {path}: build Runtime.sln first.");
+            root = root.Parent;
         }
+
+        if (root is null)
+        {
+            throw new InvalidOperationException($"Runtime.sln not found above {here}");
+        }
+
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(here)).Parent!.Name;
+        var path = Path.Combine(root.FullName, projectFolder, "bin", configuration, "net10.0", assembly);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{assembly} is not built at {path}: build Runtime.sln first.");
     }
 
     /// <summary>A TCP port free on loopback right now.</summary>
