@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Groundwork.Access;
 using Groundwork.Grains.Telemetry;
+using Orleans.Core.Internal;
 using Orleans.Serialization.Invocation;
 
 namespace Groundwork.Grains.Access;
@@ -42,11 +43,18 @@ public sealed class AccessControlFilter(CredentialVerifier verifier) : IIncoming
             method = ((IInvokable)context.Request.GetArgument(1)!).GetMethod();
             requirement = RequirementOf(method);
         }
+        else if (method.DeclaringType == typeof(IGrainManagementExtension))
+        {
+            // Deactivating or migrating one of our grains: anyone who reaches the gateway could send this, so it
+            // is an administrative act on the resource.
+            requirement = Requirement.Admin;
+        }
         else if (method.DeclaringType?.Assembly != typeof(RequiresAttribute).Assembly)
         {
-            // Orleans' own grain extensions (deactivate, migrate, ...) called on one of our grains: anyone who
-            // reaches the gateway could send these, so they are administrative acts on the resource.
-            requirement = Requirement.Admin;
+            // The runtime's own calls into the grain (grain timers, such as the feed extension's cleanup timer,
+            // and other internal extensions) carry no caller credential and are not ours to check.
+            await context.Invoke();
+            return;
         }
         else
         {
