@@ -21,6 +21,10 @@ public static class ListFeed
         ArgumentNullException.ThrowIfNull(grains);
         var list = grains.GetList(key);
         var cursor = afterSequence;
+
+        // Reopen with the credential the watch started with, whatever flow the consumer reads from later.
+        var apiKey = GroundworkCredentials.CurrentKey;
+        var onBehalfOf = GroundworkCredentials.CurrentOnBehalfOf;
         var backoff = TimeSpan.FromMilliseconds(50);
         while (true)
         {
@@ -32,7 +36,14 @@ public static class ListFeed
                     ListChange change;
                     try
                     {
-                        if (!await enumerator.MoveNextAsync())
+                        bool moved;
+                        using (apiKey is null ? null : GroundworkCredentials.Use(apiKey))
+                        using (onBehalfOf is null ? null : GroundworkCredentials.ActFor(onBehalfOf))
+                        {
+                            moved = await enumerator.MoveNextAsync();
+                        }
+
+                        if (!moved)
                         {
                             yield break;
                         }

@@ -14,9 +14,12 @@ public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operato
     private readonly ConcurrentDictionary<(string Key, string? OnBehalfOf), (Caller Caller, DateTimeOffset Expires)> _cache = new();
     private readonly AccessOptions _options = options.Value;
 
-    /// <summary>Verifies <paramref name="key"/>, acting for <paramref name="onBehalfOf"/> if given.</summary>
+    /// <summary>
+    /// Verifies <paramref name="key"/>, acting for <paramref name="onBehalfOf"/> if given; with
+    /// <paramref name="fresh"/>, asks the tenant again instead of trusting the cache (for long-lived feeds).
+    /// </summary>
     /// <exception cref="AccessDeniedException">The key is missing, malformed, unknown, revoked, or may not act for others.</exception>
-    public async ValueTask<Caller> VerifyAsync(string? key, string? onBehalfOf)
+    public async ValueTask<Caller> VerifyAsync(string? key, string? onBehalfOf, bool fresh = false)
     {
         if (string.IsNullOrEmpty(key))
         {
@@ -36,7 +39,7 @@ public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operato
         }
 
         var now = time.GetUtcNow();
-        if (_cache.TryGetValue((key, onBehalfOf), out var cached) && cached.Expires > now)
+        if (!fresh && _cache.TryGetValue((key, onBehalfOf), out var cached) && cached.Expires > now)
         {
             return cached.Caller;
         }

@@ -30,6 +30,8 @@ public sealed partial class ListGrain(
     private TaskCompletionSource _changed = NewSignal();
     private long _durableVersion;
     private bool _deactivating;
+    private int _directoryEpoch;
+    private bool _registering;
     private ResourceKey? _key;
     private InvalidResourceKeyException? _keyError;
 
@@ -95,7 +97,7 @@ public sealed partial class ListGrain(
             State.CreatedAt = time.GetUtcNow();
             State.Title = title;
             State.Access = new AccessList(CallerContext.Principal, [], []);
-            State.Listed = false;
+            MarkUnlisted();
             return new Draft(ListChangeKind.ListCreated, Title: title);
         });
 
@@ -105,7 +107,7 @@ public sealed partial class ListGrain(
         {
             ValidateTitle(title);
             State.Title = title;
-            State.Listed = false;
+            MarkUnlisted();
             return new Draft(ListChangeKind.ListRenamed, Title: title);
         });
 
@@ -231,7 +233,7 @@ public sealed partial class ListGrain(
                 Principal.Validate(principal, "access list");
             }
 
-            State.Listed = false;
+            MarkUnlisted();
             State.Access = State.Access! with
             {
                 Editors = editors.Distinct(StringComparer.Ordinal).ToList(),
@@ -326,7 +328,7 @@ public sealed partial class ListGrain(
     {
         try
         {
-            return await verifier.VerifyAsync(apiKey, onBehalfOf);
+            return await verifier.VerifyAsync(apiKey, onBehalfOf, fresh: true);
         }
         catch (AccessDeniedException denied)
         {
@@ -443,31 +445,52 @@ public sealed partial class ListGrain(
         signal.TrySetResult();
         GroundworkMetrics.Operation(Block, kind, "ok");
 
-        if (!State.Listed)
+        if (!State.Listed && !_registering)
         {
             // Not awaited: the mutation is stored and answered now. The directory reads the entry back from this
             // list (with the caller's credential, which the call carries), after this turn has ended.
-            _ = ListInDirectoryAsync(version);
+            _ = ListInDirectoryAsync();
         }
 
         return result;
     }
 
-    private async Task ListInDirectoryAsync(long version)
+    /// <summary>The title or access changed: the directory entry must be refreshed.</summary>
+    private void MarkUnlisted()
+    {
+        State.Listed = false;
+        _directoryEpoch++;
+    }
+
+    /// <summary>
+    /// One registration at a time; if the title or access changed while it was under way, one more, so the directory
+    /// ends with the latest entry without a registration per mutation.
+    /// </summary>
+    private async Task ListInDirectoryAsync()
     {
         var key = Key!.Value;
+        _registering = true;
         try
         {
-            await GrainFactory.GetTenantDirectory(key.Tenant).RegisterAsync(key.ToString());
-            if (State.Version == version)
+            while (true)
             {
-                State.Listed = true;
+                var epoch = _directoryEpoch;
+                await GrainFactory.GetTenantDirectory(key.Tenant).RegisterAsync(key.ToString());
+                if (epoch == _directoryEpoch)
+                {
+                    State.Listed = true;
+                    return;
+                }
             }
         }
         catch (Exception exception)
         {
             // The list itself is stored; the directory catches up after the next mutation.
             LogDirectoryFailed(logger, exception, key.ToString());
+        }
+        finally
+        {
+            _registering = false;
         }
     }
 

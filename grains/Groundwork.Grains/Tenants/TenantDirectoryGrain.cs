@@ -50,7 +50,7 @@ public sealed class TenantDirectoryGrain(
         };
         var summary = await resource.GetSummaryAsync();
         var entries = state.State.Entries;
-        if (entries.TryGetValue(key, out var existing) && existing == summary)
+        if (entries.TryGetValue(key, out var existing) && SameAs(existing, summary))
         {
             return;
         }
@@ -71,6 +71,10 @@ public sealed class TenantDirectoryGrain(
             throw;
         }
     }
+
+    private static bool SameAs(ResourceSummary a, ResourceSummary b) =>
+        a.Entry == b.Entry && a.Access.Owner == b.Access.Owner && a.Access.TenantReadable == b.Access.TenantReadable &&
+        a.Access.Editors.SequenceEqual(b.Access.Editors) && a.Access.Viewers.SequenceEqual(b.Access.Viewers);
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<ResourceEntry>> ListAsync(string? kind = null)

@@ -76,6 +76,15 @@ public sealed class TenantGrain(
             RequireOwner($"changing owners");
         }
 
+        // Non-owners manage only members below them, and grant only roles below their own: an admin cannot demote,
+        // re-key and re-promote a peer to act in its name.
+        if (current != 0)
+        {
+            RequireAuthorityOver(principal, current, "changing the role of");
+        }
+
+        RequireAuthorityOver(principal, role, "granting a role to", allowSelf: false);
+
         if (current == TenantRole.Owner && role != TenantRole.Owner && OwnerCount() == 1)
         {
             throw new InvalidRequestException(nameof(role), $"'{principal}' is the last owner");
@@ -107,6 +116,8 @@ public sealed class TenantGrain(
                 throw new InvalidRequestException(nameof(principal), $"'{principal}' is the last owner");
             }
         }
+
+        RequireAuthorityOver(principal, role, "removing");
 
         State.Members.Remove(principal);
         var now = time.GetUtcNow();
@@ -240,12 +251,19 @@ public sealed class TenantGrain(
     private int OwnerCount() => State.Members.Values.Count(r => r == TenantRole.Owner);
 
     /// <summary>
-    /// Owners (and the operator) may act on anyone's keys; others only on their own, or on members with a lower role,
-    /// so an admin cannot mint a key in another admin's name or revoke an owner's.
+    /// Owners (and the operator) may act on anyone; others only on themselves (with their full role), or on members
+    /// with a lower role, so an admin cannot mint a key in another admin's name, revoke an owner's, or take over a peer.
     /// </summary>
-    private static void RequireAuthorityOver(string principal, TenantRole role, string what)
+    private static void RequireAuthorityOver(string principal, TenantRole role, string what, bool allowSelf = true)
     {
-        if (CallerContext.Current is not { } caller || caller.IsOperator || caller.Role == TenantRole.Owner || caller.Principal == principal)
+        if (CallerContext.Current is not { } caller || caller.IsOperator || caller.Role == TenantRole.Owner)
+        {
+            return;
+        }
+
+        // Acting on oneself is fine only with one's own full role: an edge key acting for an owner is capped below
+        // it, and must not mint or revoke that owner's keys.
+        if (allowSelf && caller.Principal == principal && caller.Role >= role)
         {
             return;
         }

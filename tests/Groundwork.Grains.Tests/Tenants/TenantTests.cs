@@ -278,4 +278,36 @@ public sealed class TenantTests(ClusterFixture fixture)
             Assert.Equal($"List {maxEntries}", (await Client.GetList(tenant.ListKey($"l{maxEntries}")).GetAsync()).Title);
         }
     }
+
+    [Fact]
+    public async Task An_admins_edge_key_acting_for_an_owner_cannot_mint_or_revoke_that_owners_keys()
+    {
+        var tenant = await fixture.NewTenantAsync("boss");
+        var edge = await tenant.MemberKeyAsync("ada", TenantRole.Admin, KeyScope.Edge);
+        using (ClusterFixture.As(edge))
+        using (Groundwork.Client.GroundworkCredentials.ActFor("boss"))
+        {
+            Assert.Equal(AccessDenialReason.InsufficientRole,
+                (await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenant(tenant.Id).IssueKeyAsync("boss", KeyScope.Standard))).Reason);
+            var ownerKeyId = (await Client.GetTenant(tenant.Id).GetKeysAsync()).First(k => k.Principal == "boss").KeyId;
+            await Assert.ThrowsAsync<AccessDeniedException>(() => Client.GetTenant(tenant.Id).RevokeKeyAsync(ownerKeyId));
+        }
+    }
+
+    [Fact]
+    public async Task An_admin_cannot_take_over_a_peer_admin()
+    {
+        var tenant = await fixture.NewTenantAsync("boss");
+        var admin = await tenant.MemberKeyAsync("ada", TenantRole.Admin);
+        await tenant.MemberKeyAsync("abe", TenantRole.Admin);
+        using (ClusterFixture.As(admin))
+        {
+            var tenantGrain = Client.GetTenant(tenant.Id);
+            await Assert.ThrowsAsync<AccessDeniedException>(() => tenantGrain.SetMemberAsync("abe", TenantRole.Member));
+            await Assert.ThrowsAsync<AccessDeniedException>(() => tenantGrain.RemoveMemberAsync("abe"));
+            await Assert.ThrowsAsync<AccessDeniedException>(() => tenantGrain.SetMemberAsync("newcomer", TenantRole.Admin));
+            await tenantGrain.SetMemberAsync("newcomer", TenantRole.Member);
+            Assert.Equal(TenantRole.Admin, (await tenantGrain.GetAsync()).Members["abe"]);
+        }
+    }
 }
