@@ -12,7 +12,7 @@ namespace Groundwork.Grains.Access;
 /// its interface method declares, checked against the caller verified from its key (never against caller-set claims).
 /// A refusal throws <see cref="AccessDeniedException"/> and counts in <c>groundwork.access.refusals</c>.
 /// </summary>
-public sealed class AccessControlFilter(CredentialVerifier verifier) : IIncomingGrainCallFilter
+public sealed class AccessControlFilter(CredentialVerifier verifier, OperatorKey operatorKey) : IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<MethodInfo, Requirement?> Requirements = new();
 
@@ -22,7 +22,14 @@ public sealed class AccessControlFilter(CredentialVerifier verifier) : IIncoming
         ArgumentNullException.ThrowIfNull(context);
         if (context.TargetContext.GrainInstance is not IAccessControlled resource)
         {
-            // Orleans' own grains and system targets: not ours to check.
+            // Orleans' own grains (management, dashboard, ...): for silo code and the operator only. Anyone who
+            // reaches the gateway could otherwise list every tenant's grains or deactivate them.
+            if (!context.TargetId.IsSystemTarget() && !IsInternalOrOperator())
+            {
+                throw Refuse(new AccessDeniedException(AccessDenialReason.OperatorOnly,
+                    $"{context.InterfaceMethod.DeclaringType?.Name}.{context.InterfaceMethod.Name} is for the operator key only"));
+            }
+
             await context.Invoke();
             return;
         }
@@ -42,6 +49,12 @@ public sealed class AccessControlFilter(CredentialVerifier verifier) : IIncoming
             // Starting one: check the grain method being enumerated.
             method = ((IInvokable)context.Request.GetArgument(1)!).GetMethod();
             requirement = RequirementOf(method);
+        }
+        else if (method.DeclaringType == typeof(IGrainManagementExtension) && IsInternalOrOperator())
+        {
+            // The runtime or the operator managing activations.
+            await context.Invoke();
+            return;
         }
         else if (method.DeclaringType == typeof(IGrainManagementExtension))
         {
@@ -95,6 +108,10 @@ public sealed class AccessControlFilter(CredentialVerifier verifier) : IIncoming
         CallerContext.Current = caller;
         await context.Invoke();
     }
+
+    private bool IsInternalOrOperator() =>
+        operatorKey.IsInternalToken(RequestContext.Get(InternalCallMarker.Header) as string) ||
+        (RequestContext.Get(CallHeaders.ApiKey) is string key && ApiKeys.IsOperatorKeyForm(key) && operatorKey.Matches(key));
 
     private static Requirement? RequirementOf(MethodInfo method) =>
         Requirements.GetOrAdd(method, static m => m.GetCustomAttribute<RequiresAttribute>()?.Requirement);

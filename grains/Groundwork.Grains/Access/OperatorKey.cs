@@ -24,6 +24,17 @@ public sealed partial class OperatorKey
     public bool Matches(string presented) =>
         CryptographicOperations.FixedTimeEquals(ApiKeys.Hash(presented), _hash.Value);
 
+    /// <summary>
+    /// The token silo code puts on its own calls (<see cref="InternalCallMarker"/>), derived from the operator key so
+    /// every silo of a cluster shares it and no client can compute it.
+    /// </summary>
+    public string InternalToken => Convert.ToHexStringLower(SHA256.HashData([.. "groundwork-internal:"u8, .. _hash.Value]));
+
+    /// <summary>Whether <paramref name="presented"/> is this cluster's internal token (constant time).</summary>
+    public bool IsInternalToken(string? presented) =>
+        presented is not null && CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(presented), System.Text.Encoding.ASCII.GetBytes(InternalToken));
+
     /// <summary>Resolves now, so a bad key or file stops the silo at start rather than at the first call.</summary>
     public void EnsureResolved() => _ = _hash.Value;
 

@@ -44,6 +44,7 @@ public static class GroundworkSiloBuilderExtensions
         services.TryAddSingleton<CredentialVerifier>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, OperatorKeyResolver>();
         builder.AddIncomingGrainCallFilter<AccessControlFilter>();
+        builder.AddOutgoingGrainCallFilter<InternalCallMarker>();
         return builder;
     }
 

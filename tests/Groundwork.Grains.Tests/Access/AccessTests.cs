@@ -73,6 +73,20 @@ public sealed class AccessTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Orleans_system_grains_answer_only_the_operator()
+    {
+        var (tenant, _) = await NewListAsync();
+        var management = Client.GetGrain<IManagementGrain>(0);
+        var listType = GrainType.Create("list");
+        Assert.Equal(AccessDenialReason.OperatorOnly, (await Assert.ThrowsAsync<AccessDeniedException>(async () => await management.GetActiveGrains(listType))).Reason);
+        Assert.Equal(AccessDenialReason.OperatorOnly, (await DeniedAsync(tenant.OwnerKey, async () => await management.GetActiveGrains(listType))).Reason);
+        using (ClusterFixture.As(fixture.OperatorKey))
+        {
+            Assert.NotEmpty(await management.GetActiveGrains(listType));
+        }
+    }
+
+    [Fact]
     public async Task A_malformed_key_that_reaches_the_silo_is_refused_there()
     {
         var tenant = await fixture.NewTenantAsync();

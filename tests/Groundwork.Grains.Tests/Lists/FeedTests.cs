@@ -137,7 +137,10 @@ public sealed class FeedTests(ClusterFixture fixture)
         {
             // Kill a silo that is not the primary (which holds the test cluster's membership): take a list placed elsewhere.
             (key, list, ownerKey) = await fixture.NewListAsync("Feed");
-            host = await management.GetActivationAddress(list);
+            using (ClusterFixture.As(fixture.OperatorKey))
+            {
+                host = await management.GetActivationAddress(list);
+            }
         }
         while ((host is null || host.Equals(primary)) && ++attempts < 40);
 
