@@ -120,7 +120,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// </summary>
     public async Task<IReadOnlyList<ResourceEntry>> WaitForDirectoryAsync(string tenant, string apiKey, Func<IReadOnlyList<ResourceEntry>, bool> condition)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         using (As(apiKey))
         {
             while (true)
@@ -131,7 +131,12 @@ public sealed class ClusterFixture : IAsyncLifetime
                     return entries;
                 }
 
-                await Task.Delay(20, deadline.Token);
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"The directory of '{tenant}' never met the condition; last seen: {string.Join(", ", entries.Select(e => $"{e.Key} '{e.Title}'"))}");
+                }
+
+                await Task.Delay(20);
             }
         }
     }

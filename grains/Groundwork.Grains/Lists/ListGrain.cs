@@ -379,7 +379,7 @@ public sealed partial class ListGrain(
             if (earlier.Kind != kind || earlier.By != CallerContext.Principal)
             {
                 throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId),
-                    $"'{operationId}' was already used for '{earlier.Kind}' by '{earlier.By}'; use a new id for a new operation"));
+                    $"'{operationId}' was already used for another operation on this list; use a new id for a new operation"));
             }
 
             GroundworkMetrics.IdempotentReplays.Add(1, new KeyValuePair<string, object?>("block", Block));

@@ -27,7 +27,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     private readonly SqliteStorageOptions _options;
     private readonly ILogger<SqliteGrainStorage> _logger;
     private readonly string _connectionString;
-    private readonly Lazy<Task> _initialized;
+    private readonly Lock _initializing = new();
+    private Task? _initialized;
 
     /// <summary>Creates the provider named <paramref name="name"/>.</summary>
     public SqliteGrainStorage(string name, SqliteStorageOptions options, ILogger<SqliteGrainStorage> logger)
@@ -44,7 +45,6 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
             Pooling = true,
             DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
         }.ToString();
-        _initialized = new Lazy<Task>(() => Task.Run(Initialize));
     }
 
     /// <summary>The full path of the database file.</summary>
@@ -58,8 +58,19 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
             _ => EnsureInitializedAsync());
     }
 
-    /// <summary>Creates the folder, the file and the table if needed. Idempotent.</summary>
-    public Task EnsureInitializedAsync() => _initialized.Value;
+    /// <summary>Creates the folder, the file and the table if needed. Idempotent; a failed attempt is tried again.</summary>
+    public Task EnsureInitializedAsync()
+    {
+        lock (_initializing)
+        {
+            if (_initialized is null || _initialized.IsFaulted || _initialized.IsCanceled)
+            {
+                _initialized = Task.Run(Initialize);
+            }
+
+            return _initialized;
+        }
+    }
 
     /// <inheritdoc/>
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
