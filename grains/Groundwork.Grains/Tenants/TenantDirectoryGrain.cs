@@ -20,19 +20,9 @@ public sealed class TenantDirectoryState
 public sealed class TenantDirectoryGrain(
     [PersistentState(StorageNames.Directory, StorageNames.Provider)] IPersistentState<TenantDirectoryState> state,
     IOptions<TenantOptions> options)
-    : Grain, ITenantDirectoryGrain, IAccessControlled
+    : TenantScopedGrain, ITenantDirectoryGrain
 {
     private readonly int _maxEntries = options.Value.MaxDirectoryEntries;
-
-    /// <inheritdoc/>
-    public string? Tenant => TenantId.IsValid(this.GetPrimaryKeyString()) ? this.GetPrimaryKeyString() : null;
-
-    /// <inheritdoc/>
-    public InvalidResourceKeyException? KeyError =>
-        TenantId.IsValid(this.GetPrimaryKeyString(), out var reason) ? null : new InvalidResourceKeyException(this.GetPrimaryKeyString(), reason);
-
-    /// <inheritdoc/>
-    public AccessList? AccessList => null;
 
     /// <inheritdoc/>
     public async Task RegisterAsync(string key)

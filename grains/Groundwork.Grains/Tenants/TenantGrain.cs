@@ -10,7 +10,7 @@ namespace Groundwork.Grains.Tenants;
 public sealed class TenantGrain(
     [PersistentState(StorageNames.Tenant, StorageNames.Provider)] IPersistentState<TenantState> state,
     IOptions<TenantOptions> options,
-    TimeProvider time) : Grain, ITenantGrain, IAccessControlled
+    TimeProvider time) : TenantScopedGrain, ITenantGrain
 {
     private readonly TenantOptions _limits = options.Value;
 
@@ -18,16 +18,6 @@ public sealed class TenantGrain(
     private const int MaxDescription = 500;
 
     private TenantState State => state.State;
-
-    /// <inheritdoc/>
-    public string? Tenant => TenantId.IsValid(this.GetPrimaryKeyString()) ? this.GetPrimaryKeyString() : null;
-
-    /// <inheritdoc/>
-    public InvalidResourceKeyException? KeyError =>
-        TenantId.IsValid(this.GetPrimaryKeyString(), out var reason) ? null : new InvalidResourceKeyException(this.GetPrimaryKeyString(), reason);
-
-    /// <inheritdoc/>
-    public AccessList? AccessList => null;
 
     /// <inheritdoc/>
     public async Task<IssuedApiKey> CreateAsync(string displayName, string owner)
