@@ -2,11 +2,7 @@ using Groundwork.Grains.Access;
 using Groundwork.Grains.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using OpenTelemetry;
 using Orleans.Dashboard;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace Groundwork.Silo.Hosting;
 
@@ -61,32 +57,6 @@ public static class SiloHostingExtensions
 
         builder.AddGroundworkTelemetry();
         builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [ReadyTag]);
-        return builder;
-    }
-
-    /// <summary>
-    /// OpenTelemetry for the silo: the Orleans and Groundwork meters and sources, ASP.NET Core and runtime metrics,
-    /// Prometheus text for <c>/metrics</c>, and OTLP export of all signals when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
-    /// </summary>
-    public static WebApplicationBuilder AddGroundworkTelemetry(this WebApplicationBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        var otel = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("groundwork-silo", serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
-            .WithMetrics(m => m
-                .AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName)
-                .AddAspNetCoreInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddPrometheusExporter())
-            .WithTracing(t => t
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage", GroundworkTelemetry.ActivitySourceName)
-                .AddAspNetCoreInstrumentation());
-        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            builder.Logging.AddOpenTelemetry(o => o.IncludeScopes = true);
-            otel.UseOtlpExporter();
-        }
-
         return builder;
     }
 
