@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Groundwork.Client;
 
 /// <summary>
-/// Puts the caller's key on every call to a Groundwork grain, and refuses a malformed resource key before anything
-/// is sent (so no grain is ever activated for it).
+/// Puts the caller's key on every call to a Groundwork grain, refuses a malformed resource key before anything
+/// is sent (so no grain is ever activated for it), and surfaces storage outages as <see cref="StorageUnavailableException"/>.
 /// </summary>
 public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> options) : IOutgoingGrainCallFilter
 {
@@ -36,7 +36,15 @@ public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> optio
             RequestContext.Set(CallHeaders.OnBehalfOf, user);
         }
 
-        await context.Invoke();
+        try
+        {
+            await context.Invoke();
+        }
+        catch (Exception exception) when (exception is not StorageUnavailableException && StorageUnavailableException.FindIn(exception) is { } unavailable)
+        {
+            // Orleans wraps storage failures met while a grain activates; the caller gets our typed error.
+            throw unavailable;
+        }
     }
 
     private static void ValidateTarget(Type interfaceType, GrainId target)

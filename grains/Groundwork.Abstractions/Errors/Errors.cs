@@ -260,3 +260,51 @@ public sealed class ResyncRequiredException : GroundworkException
     /// <summary>The resource's current version (the newest sequence).</summary>
     [Id(3)] public long CurrentVersion { get; private set; }
 }
+
+/// <summary>
+/// The grain storage could not be reached in time (for example Redis is down or restarting). A write that timed
+/// out may still have been stored: retry with the same operation id, which applies it at most once.
+/// </summary>
+[GenerateSerializer, Alias("gw.err.storage")]
+public sealed class StorageUnavailableException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public StorageUnavailableException()
+    {
+    }
+
+    /// <summary>Creates the error for <paramref name="operation"/> on <paramref name="provider"/>, with the cause's <paramref name="detail"/>.</summary>
+    public StorageUnavailableException(string provider, string operation, string detail)
+        : base($"Storage '{provider}' is unavailable ({operation}): {detail}. Retry with the same operation id once it is back; it applies at most once.")
+    {
+        Provider = provider;
+        Operation = operation;
+        Detail = detail;
+    }
+
+    /// <summary>The storage provider (<c>Redis</c>, <c>Sqlite</c>).</summary>
+    [Id(0)] public string Provider { get; private set; } = "";
+
+    /// <summary>What was attempted: <c>read</c>, <c>write</c> or <c>clear</c>.</summary>
+    [Id(1)] public string Operation { get; private set; } = "";
+
+    /// <summary>The cause, as the storage client reported it.</summary>
+    [Id(2)] public string Detail { get; private set; } = "";
+
+    /// <summary>
+    /// This error inside <paramref name="exception"/>'s causes, if there: Orleans wraps what storage throws (for
+    /// example while a grain activates) in its own exception.
+    /// </summary>
+    public static StorageUnavailableException? FindIn(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is StorageUnavailableException unavailable)
+            {
+                return unavailable;
+            }
+        }
+
+        return null;
+    }
+}

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime.Hosting;
+using Orleans.Storage;
 
 namespace Groundwork.Grains.Hosting;
 
@@ -61,6 +62,31 @@ public static class GroundworkSiloBuilderExtensions
         configure?.Invoke(options);
         builder.Services.AddGrainStorage(StorageNames.Provider,
             (services, name) => new SqliteGrainStorage(name, options, services.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps every Groundwork grain's state, and reminders, in Redis (the official Orleans Redis providers) for a
+    /// cluster of silos on several hosts: <c>Groundwork:Storage:ConnectionString</c> and <c>OperationTimeout</c>
+    /// (<see cref="RedisStorageSettings"/>). State is stored as plain JSON (<see cref="JsonStateSerializer"/>);
+    /// Redis being unreachable reaches callers as <see cref="StorageUnavailableException"/>.
+    /// </summary>
+    public static ISiloBuilder UseGroundworkRedisStorage(this ISiloBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var settings = new RedisStorageSettings();
+        configuration.GetSection(SqliteStorageOptions.SectionName).Bind(settings);
+        var inner = StorageNames.Provider + ".redis";
+        builder.AddRedisGrainStorage(inner, o =>
+        {
+            o.ConfigurationOptions = settings.ToConfigurationOptions();
+            o.GrainStorageSerializer = new JsonStateSerializer();
+        });
+        builder.UseRedisReminderService(o => o.ConfigurationOptions = settings.ToConfigurationOptions());
+        builder.Services.AddGrainStorage(StorageNames.Provider,
+            (services, _) => new UnavailableStorageGuard(services.GetRequiredKeyedService<IGrainStorage>(inner), "Redis"));
+        builder.AddIncomingGrainCallFilter<StorageErrorFilter>();
         return builder;
     }
 
