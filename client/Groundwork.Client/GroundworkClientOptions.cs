@@ -14,4 +14,10 @@ public sealed class GroundworkClientOptions
 
     /// <summary>How long to keep trying to reach a gateway at start before failing. Default 30 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often a client joined through <c>Orleans:Clustering</c> re-reads the list of live gateways. Default 5 s
+    /// (Orleans' own default is 60 s), so a client stops sending to a silo the cluster declared dead within seconds.
+    /// </summary>
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 }

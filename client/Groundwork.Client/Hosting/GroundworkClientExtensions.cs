@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Groundwork.Transport;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -20,7 +22,7 @@ public static class GroundworkClientExtensions
     /// <summary>
     /// Configures an Orleans client for Groundwork, from the same configuration keys as the silo: the embedded silo
     /// on this machine by default (gateway <c>Orleans:Endpoints:GatewayPort</c>, 30000), or the cluster that
-    /// <c>Orleans:Clustering:*</c> names. Every call carries <c>Groundwork:Client:ApiKey</c>; connecting retries
+    /// <c>Orleans:Clustering:*</c> names, over TLS when <c>Groundwork:Tls:*</c> is set. Every call carries <c>Groundwork:Client:ApiKey</c>; connecting retries
     /// for <c>Groundwork:Client:ConnectTimeout</c>, and the client reconnects by itself when a gateway goes away.
     /// Traces and metrics go to OpenTelemetry (OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set).
     /// </summary>
@@ -44,7 +46,14 @@ public static class GroundworkClientExtensions
                     configuration["Orleans:ClusterId"] ?? DefaultClusterId);
             }
 
+            else
+            {
+                var refresh = configuration.GetValue($"{GroundworkClientOptions.SectionName}:GatewayListRefreshPeriod", new GroundworkClientOptions().GatewayListRefreshPeriod);
+                client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = refresh);
+            }
+
             client.AddGroundworkCredentials();
+            client.UseGroundworkTls(configuration);
         });
 
         builder.Services.AddOpenTelemetry()
