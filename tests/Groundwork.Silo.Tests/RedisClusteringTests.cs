@@ -12,6 +12,7 @@ public sealed class RedisClusteringTests
     {
         await using var redis = await RedisServer.StartAsync();
         var id = "gw-" + Guid.NewGuid().ToString("n")[..8];
+        var operatorKey = "gwo_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         var cluster = new Dictionary<string, string>
         {
             ["Orleans__ClusterId"] = id,
@@ -19,6 +20,7 @@ public sealed class RedisClusteringTests
             ["Orleans__Clustering__ProviderType"] = "Redis",
             ["Orleans__Clustering__ConnectionString"] = redis.ConnectionString,
             ["Orleans__Endpoints__AdvertisedIPAddress"] = "127.0.0.1",
+            ["Groundwork__Access__OperatorKey"] = operatorKey,
         };
         await using var silo = SiloProcess.Start(environment: cluster);
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
@@ -26,8 +28,9 @@ public sealed class RedisClusteringTests
         // The client gets the same keys, in configuration form, and no gateway port: it learns gateways from Redis.
         var settings = cluster.ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
         settings.Remove("Orleans:Endpoints:AdvertisedIPAddress");
+        settings.Remove("Groundwork:Access:OperatorKey");
         string ownerKey;
-        await using (var operatorClient = await GroundworkClientHost.ConnectAsync(silo.OperatorKey, settings))
+        await using (var operatorClient = await GroundworkClientHost.ConnectAsync(operatorKey, settings))
         {
             ownerKey = (await operatorClient.Client.GetTenant("acme").CreateAsync("Acme", "ann")).Key;
         }

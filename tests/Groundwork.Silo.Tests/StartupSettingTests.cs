@@ -48,4 +48,32 @@ public sealed class StartupSettingTests
         var line = await FailingStartAsync(new Dictionary<string, string> { ["Groundwork__Access__OperatorKey"] = "secret" });
         Assert.Contains("Groundwork:Access:OperatorKey", line, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string, string, string> ClusterSettings => new()
+    {
+        // setting, value, what the one line must say (the other cluster keys below are valid)
+        { "Groundwork__Access__OperatorKey", "", "needs one operator key shared by every silo" },
+        { "Groundwork__Storage__ConnectionString", "", "Groundwork:Storage:ConnectionString is empty" },
+        { "Orleans__Endpoints__AdvertisedIPAddress", "silo1.internal", "is not an IP address" },
+        { "Groundwork__Tls__CertificatePath", "/nonexistent/node.pem", "Groundwork:Tls:CertificatePath '/nonexistent/node.pem' does not exist" },
+        { "Groundwork__Tls__CaPath", "/nonexistent/ca.pem", "without Groundwork:Tls:CertificatePath" },
+        { "Groundwork__Cluster__MissedProbesLimit", "0", "MissedProbesLimit at least 1" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ClusterSettings))]
+    public async Task A_bad_cluster_setting_stops_the_silo_with_one_line_naming_it(string setting, string value, string expected)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Orleans__Clustering__ProviderType"] = "Redis",
+            ["Orleans__Clustering__ConnectionString"] = "127.0.0.1:1",
+            ["Groundwork__Storage__Kind"] = "Redis",
+            ["Groundwork__Storage__ConnectionString"] = "127.0.0.1:1",
+            ["Groundwork__Access__OperatorKey"] = "gwo_" + new string('a', 64),
+            [setting] = value,
+        };
+        var line = await FailingStartAsync(environment);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
 }

@@ -10,7 +10,7 @@ namespace Groundwork.Testing;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
 
     private RedisServer(Process process, int port, string folder)
     {
@@ -31,11 +31,37 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts redis-server with AOF on, and waits until it answers PING.</summary>
     public static async Task<RedisServer> StartAsync()
     {
-        var executable = FindOnPath("redis-server") ?? throw new InvalidOperationException(
-            "redis-server is not installed: run 'apt-get install -y redis-server' (.ci/run installs it before the tests).");
         var port = SiloProcess.FreePort();
         var folder = Path.Combine(Path.GetTempPath(), "groundwork-redis", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(folder);
+        var server = new RedisServer(Launch(port, folder), port, folder);
+        await server.WaitForPingAsync(TimeSpan.FromSeconds(20));
+        return server;
+    }
+
+    /// <summary>Kills the server at once (SIGKILL, no shutdown save): what survives is what the AOF had.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts the server again on the same port and folder (after <see cref="KillAsync"/>), and waits for PING.</summary>
+    public async Task RestartAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+        _process = Launch(Port, Folder);
+        await WaitForPingAsync(TimeSpan.FromSeconds(20));
+    }
+
+    private static Process Launch(int port, string folder)
+    {
+        var executable = FindOnPath("redis-server") ?? throw new InvalidOperationException(
+            "redis-server is not installed: run 'apt-get install -y redis-server' (.ci/run installs it before the tests).");
         var info = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -53,9 +79,7 @@ public sealed class RedisServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new RedisServer(process, port, folder);
-        await server.WaitForPingAsync(TimeSpan.FromSeconds(20));
-        return server;
+        return process;
     }
 
     /// <inheritdoc/>

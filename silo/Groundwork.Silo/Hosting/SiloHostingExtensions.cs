@@ -1,5 +1,7 @@
 using Groundwork.Grains.Access;
 using Groundwork.Grains.Hosting;
+using Groundwork.Transport;
+using Orleans.Configuration;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Dashboard;
@@ -21,7 +23,7 @@ public static class SiloHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
         var options = SiloOptions.From(configuration);
-        StartupCheck.Run(options);
+        StartupCheck.Run(options, configuration);
 
         builder.WebHost.UseUrls(options.Urls);
         builder.Services.AddSingleton(options);
@@ -38,19 +40,37 @@ public static class SiloHostingExtensions
         builder.UseOrleans(silo =>
         {
             // Orleans:Clustering:* (for example ProviderType=Redis) selects a real cluster, configured by Orleans itself.
-            if (string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]))
+            if (!options.Clustered)
             {
                 silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, null,
                     configuration["Orleans:ServiceId"] ?? "groundwork", configuration["Orleans:ClusterId"] ?? "groundwork");
             }
+            else
+            {
+                silo.Configure<ClusterMembershipOptions>(o =>
+                {
+                    o.ProbeTimeout = options.ProbeTimeout;
+                    o.NumMissedProbesLimit = options.MissedProbesLimit;
+                    o.TableRefreshTimeout = options.TableRefreshTimeout;
+                });
+            }
 
             silo.AddGroundwork(configuration);
-            silo.UseGroundworkSqliteStorage(configuration);
+            if (options.RedisStorage)
+            {
+                silo.UseGroundworkRedisStorage(configuration);
+            }
+            else
+            {
+                silo.UseGroundworkSqliteStorage(configuration);
+            }
+
+            silo.UseGroundworkTls(configuration);
             silo.AddActivityPropagation();
             silo.AddDashboard();
         });
 
-        if (!string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]))
+        if (options.Clustered && !options.RedisStorage)
         {
             builder.Services.AddHostedService<StorageModeNotice>();
         }

@@ -4,15 +4,49 @@ namespace Groundwork.Silo.Hosting;
 public sealed class SiloOptions
 {
     /// <summary>The storage kinds this silo knows.</summary>
-    public static readonly IReadOnlyList<string> StorageKinds = ["Sqlite"];
+    public static readonly IReadOnlyList<string> StorageKinds = ["Sqlite", "Redis"];
 
     /// <summary>The HTTP address when neither <c>Urls</c> nor <c>ASPNETCORE_URLS</c> is set.</summary>
     public const string DefaultUrls = "http://localhost:8080";
 
-    /// <summary>Grain storage: <c>Sqlite</c> (the embedded default, one file at <c>Groundwork:Storage:Path</c>).</summary>
+    /// <summary>
+    /// Grain storage (<c>Groundwork:Storage:Kind</c>): <c>Sqlite</c> (the embedded default, one file at
+    /// <c>Groundwork:Storage:Path</c>) or <c>Redis</c> (grain state and reminders at <c>Groundwork:Storage:ConnectionString</c>, for clusters).
+    /// </summary>
     public string StorageKind { get; set; } = "Sqlite";
 
-    /// <summary>The SQLite file (<c>Groundwork:Storage:Path</c>). Default <c>./data/groundwork.db</c>.</summary>
+    /// <summary>The Redis connection string when <see cref="StorageKind"/> is <c>Redis</c> (<c>Groundwork:Storage:ConnectionString</c>).</summary>
+    public string? StorageConnectionString { get; set; }
+
+    /// <summary>Whether <c>Orleans:Clustering:ProviderType</c> names a real cluster (otherwise: one silo on localhost).</summary>
+    public bool Clustered { get; set; }
+
+    /// <summary>The address this silo gives the others (<c>Orleans:Endpoints:AdvertisedIPAddress</c>); loopback when unset.</summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>Whether the operator key is configured (<c>Groundwork:Access:OperatorKey</c>, or an existing <c>OperatorKeyFile</c>).</summary>
+    public bool OperatorKeyConfigured { get; set; }
+
+    /// <summary>
+    /// How long a membership probe may go unanswered, and the probe period, in a cluster
+    /// (<c>Groundwork:Cluster:ProbeTimeout</c>). Default 1 s (Orleans' own default is 5 s).
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Missed probes before a silo suspects another (<c>Groundwork:Cluster:MissedProbesLimit</c>). Default 2
+    /// (Orleans' own default is 3). With the probe timeout, a killed silo is declared dead in about 2-3 s.
+    /// </summary>
+    public int MissedProbesLimit { get; set; } = 2;
+
+    /// <summary>
+    /// How often a silo re-reads the membership table (<c>Groundwork:Cluster:TableRefreshTimeout</c>). Default 5 s
+    /// (Orleans' own default is 60 s): a silo cut off from the others learns within this time that they declared it
+    /// dead, and stops, instead of serving its grains alone for a minute.
+    /// </summary>
+    public TimeSpan TableRefreshTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The SQLite file (<c>Groundwork:Storage:Path</c>). Default <c>./data/groundwork.db</c>. Also where the generated operator key is kept.</summary>
     public string StoragePath { get; set; } = Grains.Storage.SqliteStorageOptions.DefaultPath;
 
     /// <summary>Orleans' silo-to-silo port (<c>Orleans:Endpoints:SiloPort</c>). Default 11111.</summary>
@@ -33,6 +67,9 @@ public sealed class SiloOptions
     /// </summary>
     public TimeSpan ShutdownDrain { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Whether grain state is in Redis.</summary>
+    public bool RedisStorage => string.Equals(StorageKind, "Redis", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Reads the settings from configuration, with their defaults.</summary>
     public static SiloOptions From(IConfiguration configuration)
     {
@@ -40,6 +77,14 @@ public sealed class SiloOptions
         var options = new SiloOptions();
         options.StorageKind = configuration["Groundwork:Storage:Kind"] ?? options.StorageKind;
         options.StoragePath = configuration["Groundwork:Storage:Path"] ?? options.StoragePath;
+        options.StorageConnectionString = configuration["Groundwork:Storage:ConnectionString"];
+        options.Clustered = !string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]);
+        options.AdvertisedAddress = configuration["Orleans:Endpoints:AdvertisedIPAddress"];
+        options.OperatorKeyConfigured = !string.IsNullOrWhiteSpace(configuration["Groundwork:Access:OperatorKey"])
+            || (configuration["Groundwork:Access:OperatorKeyFile"] is { Length: > 0 } keyFile && File.Exists(keyFile));
+        options.ProbeTimeout = configuration.GetValue("Groundwork:Cluster:ProbeTimeout", options.ProbeTimeout);
+        options.MissedProbesLimit = configuration.GetValue("Groundwork:Cluster:MissedProbesLimit", options.MissedProbesLimit);
+        options.TableRefreshTimeout = configuration.GetValue("Groundwork:Cluster:TableRefreshTimeout", options.TableRefreshTimeout);
         options.SiloPort = configuration.GetValue("Orleans:Endpoints:SiloPort", options.SiloPort);
         options.GatewayPort = configuration.GetValue("Orleans:Endpoints:GatewayPort", options.GatewayPort);
         options.Urls = configuration["urls"] is { Length: > 0 } urls ? urls : options.Urls;

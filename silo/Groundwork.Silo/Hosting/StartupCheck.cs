@@ -10,13 +10,46 @@ public sealed class StartupSettingException(string message) : Exception(message)
 public static class StartupCheck
 {
     /// <summary>Throws <see cref="StartupSettingException"/> naming the first bad setting and its fix.</summary>
-    public static void Run(SiloOptions options)
+    public static void Run(SiloOptions options, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!SiloOptions.StorageKinds.Contains(options.StorageKind, StringComparer.OrdinalIgnoreCase))
         {
             throw new StartupSettingException(
                 $"Groundwork:Storage:Kind '{options.StorageKind}' is not a known storage kind: use one of {string.Join(", ", SiloOptions.StorageKinds)}.");
+        }
+
+        if (options.RedisStorage && string.IsNullOrWhiteSpace(options.StorageConnectionString))
+        {
+            throw new StartupSettingException(
+                "Groundwork:Storage:Kind is Redis but Groundwork:Storage:ConnectionString is empty: set it, for example redis:6379.");
+        }
+
+        if (options.Clustered && !options.OperatorKeyConfigured)
+        {
+            throw new StartupSettingException(
+                "A cluster (Orleans:Clustering:ProviderType) needs one operator key shared by every silo: set Groundwork:Access:OperatorKey, or Groundwork:Access:OperatorKeyFile to an existing file (see README, Deploying a cluster).");
+        }
+
+        if (options.AdvertisedAddress is { Length: > 0 } advertised && !IPAddress.TryParse(advertised, out _))
+        {
+            throw new StartupSettingException(
+                $"Orleans:Endpoints:AdvertisedIPAddress '{advertised}' is not an IP address: give this silo's own IP (a host name does not work here).");
+        }
+
+        if (options.ProbeTimeout <= TimeSpan.Zero || options.MissedProbesLimit < 1 || options.TableRefreshTimeout <= TimeSpan.Zero)
+        {
+            throw new StartupSettingException(
+                "Groundwork:Cluster:ProbeTimeout and TableRefreshTimeout must be positive and Groundwork:Cluster:MissedProbesLimit at least 1.");
+        }
+
+        try
+        {
+            Transport.TlsSettings.From(configuration).Validate();
+        }
+        catch (Transport.TlsSettingsException exception)
+        {
+            throw new StartupSettingException(exception.Message);
         }
 
         CheckWritable(options.StoragePath);
@@ -57,8 +90,10 @@ public static class StartupCheck
             yield return (address, uri.Port, $"Urls (ASPNETCORE_URLS) port {uri.Port}");
         }
 
-        yield return (IPAddress.Loopback, options.SiloPort, $"Orleans:Endpoints:SiloPort {options.SiloPort}");
-        yield return (IPAddress.Loopback, options.GatewayPort, $"Orleans:Endpoints:GatewayPort {options.GatewayPort}");
+        // Orleans listens on the advertised address when one is set.
+        var orleans = options.AdvertisedAddress is { Length: > 0 } a && IPAddress.TryParse(a, out var advertised) ? advertised : IPAddress.Loopback;
+        yield return (orleans, options.SiloPort, $"Orleans:Endpoints:SiloPort {options.SiloPort}");
+        yield return (orleans, options.GatewayPort, $"Orleans:Endpoints:GatewayPort {options.GatewayPort}");
     }
 
     private static void CheckPortFree(IPAddress address, int port, string setting)
