@@ -14,6 +14,9 @@ namespace Groundwork.Testing;
 /// <param name="Scope">The instrumentation scope (activity source) name.</param>
 public sealed record ReceivedSpan(string TraceId, string SpanId, string ParentSpanId, string Name, int Kind, string Service, string Scope);
 
+/// <summary>One log record as an OTLP receiver saw it (ids in hex, empty when the record has none).</summary>
+public sealed record ReceivedLog(string TraceId, string SpanId, string Body, string Service);
+
 /// <summary>
 /// An OTLP/HTTP (protobuf) receiver on a free loopback port: keeps every request body by signal path and decodes
 /// the spans of <c>/v1/traces</c> (a few fields of the OTLP protobuf, read by hand: no generated code needed).
@@ -23,6 +26,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
     private readonly HttpListener _listener = new();
     private readonly Task _receiving;
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
+    private readonly ConcurrentQueue<ReceivedLog> _logs = new();
     private readonly ConcurrentDictionary<string, int> _requests = new();
     private readonly ConcurrentQueue<string> _errors = new();
     private readonly ConcurrentDictionary<(string Path, string Service), int> _senders = new();
@@ -43,6 +47,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     /// <summary>Every span received so far.</summary>
     public IReadOnlyList<ReceivedSpan> Spans => [.. _spans];
+
+    /// <summary>Every log record received so far.</summary>
+    public IReadOnlyList<ReceivedLog> Logs => [.. _logs];
 
     /// <summary>How many requests arrived per path (<c>/v1/traces</c>, <c>/v1/metrics</c>, <c>/v1/logs</c>).</summary>
     public IReadOnlyDictionary<string, int> Requests => new Dictionary<string, int>(_requests);
@@ -129,6 +136,13 @@ public sealed class OtlpReceiver : IAsyncDisposable
                         _spans.Enqueue(span);
                     }
                 }
+                else if (path == "/v1/logs")
+                {
+                    foreach (var log in DecodeLogs(body.ToArray()))
+                    {
+                        _logs.Enqueue(log);
+                    }
+                }
 
                 context.Response.StatusCode = 200;
             }
@@ -193,6 +207,38 @@ public sealed class OtlpReceiver : IAsyncDisposable
         }
 
         return spans;
+    }
+
+    /// <summary>Decodes an <c>ExportLogsServiceRequest</c>: resource_logs(1) → resource(1), scope_logs(2) → log_records(2) → body(5), trace_id(9), span_id(10).</summary>
+    public static IEnumerable<ReceivedLog> DecodeLogs(byte[] request)
+    {
+        var logs = new List<ReceivedLog>();
+        foreach (var resourceLogs in Fields(request).Where(f => f.Field == 1).Select(f => f.Value))
+        {
+            var fields = Fields(resourceLogs).ToList();
+            var service = fields.Where(f => f.Field == 1).Select(f => ResourceAttribute(f.Value, "service.name")).FirstOrDefault() ?? "";
+            foreach (var scopeLogs in fields.Where(f => f.Field == 2).Select(f => f.Value))
+            {
+                foreach (var record in Fields(scopeLogs).Where(f => f.Field == 2).Select(f => f.Value))
+                {
+                    string traceId = "", spanId = "", body = "";
+                    foreach (var (field, value) in Fields(record))
+                    {
+                        switch (field)
+                        {
+                            case 5: body = Fields(value).Where(v => v.Field == 1).Select(v => Encoding.UTF8.GetString(v.Value)).FirstOrDefault() ?? ""; break;
+                            case 9: traceId = Convert.ToHexStringLower(value); break;
+                            case 10: spanId = Convert.ToHexStringLower(value); break;
+                            default: break;
+                        }
+                    }
+
+                    logs.Add(new ReceivedLog(traceId, spanId, body, service));
+                }
+            }
+        }
+
+        return logs;
     }
 
     private static ReceivedSpan DecodeSpan(byte[] span, string service, string scope)

@@ -81,4 +81,16 @@ public sealed class LiveGoldenNameTests(TelemetrySiloFixture fixture)
         Assert.Empty(fixture.Otlp.Errors);
         Assert.All(golden, name => Assert.Contains(spans, s => s.Name == name));
     }
+
+    [Fact]
+    public async Task The_open_metrics_endpoint_names_no_tenant_list_or_key()
+    {
+        await fixture.WaitForLoadAsync(1, TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = fixture.Silo.BaseAddress };
+        var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.DoesNotContain(fixture.TenantId, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("/list/", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("gwk_", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("gwo_", text, StringComparison.Ordinal);
+    }
 }

@@ -32,6 +32,33 @@ public sealed class TraceTests(TelemetrySiloFixture fixture)
         Assert.Contains(GroundworkClientName, fixture.Otlp.Senders("/v1/metrics"));
     }
 
+    [Fact]
+    public async Task Log_lines_carry_the_trace_and_span_ids_of_the_request_that_wrote_them()
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Silo.BaseAddress };
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        (ReceivedLog Log, ReceivedSpan Span)? match = null;
+        while (match is null)
+        {
+            // An HTTP request is traced (ASP.NET Core) and logged ("Request starting ...") inside its span.
+            using (await http.GetAsync(new Uri("/health/live", UriKind.Relative), deadline.Token))
+            {
+            }
+
+            await Task.Delay(300, deadline.Token);
+            var spans = fixture.Otlp.Spans.Where(s => s.Service == "groundwork-silo").ToLookup(s => s.SpanId);
+            match = fixture.Otlp.Logs
+                .Where(l => l.Service == "groundwork-silo" && l.TraceId.Length > 0 && l.TraceId.Trim('0').Length > 0)
+                .Select(l => (Log: l, Span: spans[l.SpanId].FirstOrDefault()))
+                .Where(p => p.Span is not null && p.Span.TraceId == p.Log.TraceId)
+                .Select(p => ((ReceivedLog, ReceivedSpan)?)(p.Log, p.Span!))
+                .FirstOrDefault();
+        }
+
+        // The console line carries the same ids, so a log read on a terminal also leads to its trace.
+        Assert.Contains($"TraceId:{match.Value.Log.TraceId}", fixture.Silo.Output, StringComparison.Ordinal);
+    }
+
     private const string GroundworkClientName = "groundwork-client";
 
     /// <summary>A client span of the client process whose child is a silo grain call with a storage write below it.</summary>
