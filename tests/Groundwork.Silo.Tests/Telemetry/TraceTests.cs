@@ -12,7 +12,7 @@ public sealed class TraceTests(TelemetrySiloFixture fixture)
     public async Task A_call_from_a_client_process_is_one_trace_from_the_client_span_through_the_grain_call_to_storage()
     {
         var tenant = "tr-" + Guid.NewGuid().ToString("n")[..8];
-        var (exit, output) = await RunExampleAsync(tenant);
+        var (exit, output) = await RunExampleAsync(fixture.Silo, fixture.Otlp, tenant);
         Assert.True(exit == 0, $"the example exited with {exit}:\n{output}");
 
         // The example's first call creates the tenant: client span (client process) → grain call (silo) → storage.
@@ -59,10 +59,10 @@ public sealed class TraceTests(TelemetrySiloFixture fixture)
         Assert.Contains($"TraceId:{match.Value.Log.TraceId}", fixture.Silo.Output, StringComparison.Ordinal);
     }
 
-    private const string GroundworkClientName = "groundwork-client";
+    internal const string GroundworkClientName = "groundwork-client";
 
     /// <summary>A client span of the client process whose child is a silo grain call with a storage write below it.</summary>
-    private static (ReceivedSpan Client, ReceivedSpan Server, ReceivedSpan Storage)? Chain(IReadOnlyList<ReceivedSpan> spans)
+    internal static (ReceivedSpan Client, ReceivedSpan Server, ReceivedSpan Storage)? Chain(IReadOnlyList<ReceivedSpan> spans)
     {
         var byId = spans.GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
         foreach (var storage in spans.Where(s => s.Service == "groundwork-silo" && s.Name == "groundwork.storage.write"))
@@ -80,15 +80,16 @@ public sealed class TraceTests(TelemetrySiloFixture fixture)
         return null;
     }
 
-    private async Task<(int Exit, string Output)> RunExampleAsync(string tenant)
+    /// <summary>Runs the README example as a client process against <paramref name="silo"/>, exporting OTLP to <paramref name="otlp"/>.</summary>
+    internal static async Task<(int Exit, string Output)> RunExampleAsync(SiloProcess silo, OtlpReceiver otlp, string tenant)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(SiloProcess.BuiltAssemblyPath(Path.Combine("client", "Groundwork.Example"), "Groundwork.Example.dll"));
-        info.ArgumentList.Add(Path.Combine(fixture.Silo.Folder, "data", "operator.key"));
+        info.ArgumentList.Add(Path.Combine(silo.Folder, "data", "operator.key"));
         info.ArgumentList.Add(tenant);
-        info.Environment["Orleans__Endpoints__GatewayPort"] = fixture.Silo.GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["Orleans__Endpoints__GatewayPort"] = silo.GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in fixture.Otlp.Environment())
+        foreach (var (key, value) in otlp.Environment())
         {
             info.Environment[key] = value;
         }
