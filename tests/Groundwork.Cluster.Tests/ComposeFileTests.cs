@@ -1,5 +1,6 @@
 using Xunit;
 using Groundwork.Cluster.Tests.Harness;
+using Groundwork.Testing;
 
 namespace Groundwork.Cluster.Tests;
 
@@ -45,5 +46,21 @@ public sealed class ComposeFileTests
         // A translation for a key the compose file no longer has is a drift too.
         Assert.Empty(ClusterHarness.TranslatedKeys.Except(keys));
         Assert.Contains("Groundwork__Cluster__ProbeTimeout", keys);
+    }
+
+    [Fact]
+    public async Task Every_configuration_file_the_compose_file_mounts_from_the_repository_exists()
+    {
+        var compose = await ComposeFile.LoadAsync();
+        var dashboards = Path.Combine(Repository.Root, "dashboards") + Path.DirectorySeparatorChar;
+        var mounted = compose.ResolvedYaml.Split('\n')
+            .Select(line => line.Trim())
+            .Where(line => line.StartsWith("- " + dashboards, StringComparison.Ordinal))
+            .Select(line => line[2..].Split(':')[0])
+            .ToList();
+
+        Assert.Equal(4, mounted.Count); // Grafana provisioning and dashboards, the collector and Prometheus configuration
+        Assert.All(mounted, path => Assert.True(File.Exists(path) || Directory.Exists(path), $"{path} is mounted but missing"));
+        Assert.True(File.Exists(Path.Combine(Repository.Root, "silo", "Groundwork.Silo", "Dockerfile")));
     }
 }

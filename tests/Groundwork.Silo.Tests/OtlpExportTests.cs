@@ -9,7 +9,7 @@ namespace Groundwork.Silo.Tests;
 public sealed class OtlpExportTests
 {
     [Fact]
-    public async Task With_OTEL_EXPORTER_OTLP_ENDPOINT_set_the_silo_exports_traces_metrics_and_logs_naming_itself()
+    public async Task With_OTEL_EXPORTER_OTLP_ENDPOINT_set_and_OtlpMetrics_on_the_silo_exports_traces_metrics_and_logs_naming_itself()
     {
         var port = SiloProcess.FreePort();
         using var receiver = new HttpListener();
@@ -46,6 +46,7 @@ public sealed class OtlpExportTests
         {
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}",
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["Groundwork__Telemetry__OtlpMetrics"] = "true",
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",

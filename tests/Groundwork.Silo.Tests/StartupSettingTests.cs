@@ -76,4 +76,12 @@ public sealed class StartupSettingTests
         var line = await FailingStartAsync(environment);
         Assert.Contains(expected, line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_trace_sample_ratio_outside_0_to_1_stops_the_silo_with_one_line_naming_the_setting()
+    {
+        var line = await FailingStartAsync(new Dictionary<string, string> { ["Groundwork__Telemetry__TraceSampleRatio"] = "1.5" });
+        Assert.Contains("Groundwork:Telemetry:TraceSampleRatio '1.5'", line, StringComparison.Ordinal);
+        Assert.Contains("0 to 1", line, StringComparison.Ordinal);
+    }
 }

@@ -4,9 +4,11 @@ using Microsoft.Extensions.Hosting;
 using Groundwork.Transport;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using OpenTelemetry;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Groundwork.Client.Hosting;
 
@@ -24,7 +26,8 @@ public static class GroundworkClientExtensions
     /// on this machine by default (gateway <c>Orleans:Endpoints:GatewayPort</c>, 30000), or the cluster that
     /// <c>Orleans:Clustering:*</c> names, over TLS when <c>Groundwork:Tls:*</c> is set. Every call carries <c>Groundwork:Client:ApiKey</c>; connecting retries
     /// for <c>Groundwork:Client:ConnectTimeout</c>, and the client reconnects by itself when a gateway goes away.
-    /// Traces and metrics go to OpenTelemetry (OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set).
+    /// Traces, metrics and logs go to OpenTelemetry (OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set), service
+    /// name <c>groundwork-client</c> unless <c>OTEL_SERVICE_NAME</c> is set.
     /// </summary>
     public static IHostApplicationBuilder UseGroundworkClient(this IHostApplicationBuilder builder, Action<GroundworkClientOptions>? configure = null)
     {
@@ -45,7 +48,6 @@ public static class GroundworkClientExtensions
                     configuration["Orleans:ServiceId"] ?? DefaultClusterId,
                     configuration["Orleans:ClusterId"] ?? DefaultClusterId);
             }
-
             else
             {
                 var refresh = configuration.GetValue($"{GroundworkClientOptions.SectionName}:GatewayListRefreshPeriod", new GroundworkClientOptions().GatewayListRefreshPeriod);
@@ -56,16 +58,72 @@ public static class GroundworkClientExtensions
             client.UseGroundworkTls(configuration);
         });
 
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(builder.Environment.ApplicationName))
-            .WithTracing(t => t.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", GroundworkTelemetry.ActivitySourceName))
-            .WithMetrics(m => m.AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName).AddRuntimeInstrumentation());
-        if (!string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        AddGroundworkClientTelemetry(builder);
+        return builder;
+    }
+
+    /// <summary>The service name of a client's telemetry, unless <c>OTEL_SERVICE_NAME</c> names another.</summary>
+    public const string DefaultServiceName = "groundwork-client";
+
+    /// <summary>
+    /// OpenTelemetry for a client program: the Orleans and Groundwork sources and meters, .NET runtime and process
+    /// metrics, parent-based trace sampling at <c>Groundwork:Telemetry:TraceSampleRatio</c> (0 to 1, default 1), logs
+    /// carrying trace and span ids; with <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, all three signals go out over OTLP
+    /// (metrics can be turned off with <c>Groundwork:Telemetry:OtlpMetrics=false</c> or <c>OTEL_METRICS_EXPORTER=none</c>).
+    /// </summary>
+    private static void AddGroundworkClientTelemetry(IHostApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var ratio = TraceSampleRatio(configuration);
+        var otlp = !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var otlpMetrics = configuration["Groundwork:Telemetry:OtlpMetrics"] is { Length: > 0 } setting
+            ? !string.Equals(setting, "false", StringComparison.OrdinalIgnoreCase)
+            : !string.Equals(configuration["OTEL_METRICS_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase);
+        var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } named ? named : DefaultServiceName;
+
+        builder.Logging.AddOpenTelemetry(o =>
         {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            o.IncludeScopes = true;
+            o.IncludeFormattedMessage = true;
+            if (otlp)
+            {
+                o.AddOtlpExporter();
+            }
+        });
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName, serviceInstanceId: $"{Environment.MachineName}:{Environment.ProcessId}"))
+            .WithTracing(t =>
+            {
+                t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)))
+                    .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", GroundworkTelemetry.ActivitySourceName);
+                if (otlp)
+                {
+                    t.AddOtlpExporter();
+                }
+            })
+            .WithMetrics(m =>
+            {
+                m.AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName).AddRuntimeInstrumentation().AddProcessInstrumentation();
+                if (otlp && otlpMetrics)
+                {
+                    m.AddOtlpExporter();
+                }
+            });
+    }
+
+    /// <summary><c>Groundwork:Telemetry:TraceSampleRatio</c>, 1 when unset; anything but a number from 0 to 1 is refused with one clear message.</summary>
+    private static double TraceSampleRatio(IConfiguration configuration)
+    {
+        var text = configuration["Groundwork:Telemetry:TraceSampleRatio"];
+        if (string.IsNullOrEmpty(text))
+        {
+            return 1.0;
         }
 
-        return builder;
+        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
+            ? ratio
+            : throw new OptionsValidationException("Groundwork:Telemetry:TraceSampleRatio", typeof(GroundworkClientOptions),
+                [$"Groundwork:Telemetry:TraceSampleRatio '{text}' is not a number from 0 to 1: use for example 0.1 to record one trace in ten."]);
     }
 
     /// <summary>

@@ -273,7 +273,11 @@ public sealed partial class ListGrain(
         var onBehalfOf = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
         var verifiedAt = time.GetUtcNow();
         var cursor = afterSequence;
-        GroundworkMetrics.FeedWatchers.Add(1, new KeyValuePair<string, object?>("block", Block));
+
+        // Changes already durable when the watch starts are history being replayed; only later ones measure lag.
+        var liveAfter = _durableVersion;
+        var blockTag = new KeyValuePair<string, object?>("block", Block);
+        GroundworkMetrics.FeedWatchers.Add(1, blockTag);
         try
         {
             while (true)
@@ -301,6 +305,11 @@ public sealed partial class ListGrain(
                 var pending = Pending(cursor);
                 foreach (var change in pending)
                 {
+                    if (change.Sequence > liveAfter)
+                    {
+                        GroundworkMetrics.FeedLag.Record(Math.Max(0, (time.GetUtcNow() - change.At).TotalMilliseconds), blockTag);
+                    }
+
                     yield return change;
                     cursor = change.Sequence;
                 }
@@ -320,7 +329,7 @@ public sealed partial class ListGrain(
         }
         finally
         {
-            GroundworkMetrics.FeedWatchers.Add(-1, new KeyValuePair<string, object?>("block", Block));
+            GroundworkMetrics.FeedWatchers.Add(-1, blockTag);
         }
     }
 

@@ -28,6 +28,13 @@ public static class GroundworkMetrics
     public static readonly UpDownCounter<long> FeedWatchers =
         Meter.CreateUpDownCounter<long>("groundwork.feed.watchers", "{watcher}", "Change-feed watchers currently open.");
 
+    /// <summary>
+    /// Milliseconds from a change's commit (its <c>At</c>, taken just before its durable write) to its hand-over to a
+    /// live watcher, tagged <c>block</c>. Replayed history is not recorded: its age is not lag.
+    /// </summary>
+    public static readonly Histogram<double> FeedLag =
+        Meter.CreateHistogram<double>("groundwork.feed.lag", "ms", "Time from a change being written to a live watcher receiving it.");
+
     /// <summary>Counts a refusal by its reason and returns it, for <c>throw GroundworkMetrics.Refused(...)</c>.</summary>
     public static AccessDeniedException Refused(AccessDeniedException refusal)
     {

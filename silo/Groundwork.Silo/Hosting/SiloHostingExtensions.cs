@@ -76,11 +76,16 @@ public static class SiloHostingExtensions
         }
 
         builder.AddGroundworkTelemetry();
+        builder.Services.AddGroundworkDashboardAccess();
         builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [ReadyTag]);
         return builder;
     }
 
-    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c> and the Orleans dashboard at <c>/dashboard</c>.</summary>
+    /// <summary>
+    /// Maps <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c> (open: orchestrators and scrapers call them,
+    /// and they carry no tenant data) and the Orleans dashboard at <c>/dashboard</c> (the operator key only, see
+    /// <see cref="DashboardAccess"/>).
+    /// </summary>
     public static WebApplication MapGroundworkEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -91,7 +96,7 @@ public static class SiloHostingExtensions
             ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapOrleansDashboard("/dashboard");
+        app.MapOrleansDashboard("/dashboard").RequireOperator();
         return app;
     }
 }

@@ -70,6 +70,23 @@ public sealed class SiloOptions
     /// <summary>Whether grain state is in Redis.</summary>
     public bool RedisStorage => string.Equals(StorageKind, "Redis", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The share of new traces recorded, 0 to 1 (<c>Groundwork:Telemetry:TraceSampleRatio</c>). Default 1. Sampling is
+    /// parent-based: a call that arrives in a sampled trace is always recorded, so a trace never loses its middle.
+    /// </summary>
+    public double TraceSampleRatio { get; set; } = 1.0;
+
+    /// <summary>The ratio as configured, for the start-up check's message.</summary>
+    public string? TraceSampleRatioSetting { get; set; }
+
+    /// <summary>
+    /// Whether metrics are also pushed over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set
+    /// (<c>Groundwork:Telemetry:OtlpMetrics</c>). Default false: silos are scraped at <c>/metrics</c>, and pushing
+    /// the same series through a collector into the same Prometheus would count every series twice. Unset, the
+    /// standard <c>OTEL_METRICS_EXPORTER=otlp</c> turns it on.
+    /// </summary>
+    public bool OtlpMetrics { get; set; }
+
     /// <summary>Reads the settings from configuration, with their defaults.</summary>
     public static SiloOptions From(IConfiguration configuration)
     {
@@ -90,6 +107,17 @@ public sealed class SiloOptions
         options.Urls = configuration["urls"] is { Length: > 0 } urls ? urls : options.Urls;
         options.ShutdownTimeout = configuration.GetValue("Groundwork:ShutdownTimeout", options.ShutdownTimeout);
         options.ShutdownDrain = configuration.GetValue("Groundwork:ShutdownDrain", options.ShutdownDrain);
+        options.TraceSampleRatioSetting = configuration["Groundwork:Telemetry:TraceSampleRatio"];
+        if (options.TraceSampleRatioSetting is { Length: > 0 } ratio)
+        {
+            options.TraceSampleRatio = double.TryParse(ratio, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : double.NaN;
+        }
+
+        options.OtlpMetrics = configuration["Groundwork:Telemetry:OtlpMetrics"] is { Length: > 0 } otlpMetrics
+            ? string.Equals(otlpMetrics, "true", StringComparison.OrdinalIgnoreCase)
+            : string.Equals(configuration["OTEL_METRICS_EXPORTER"], "otlp", StringComparison.OrdinalIgnoreCase);
         return options;
     }
 }

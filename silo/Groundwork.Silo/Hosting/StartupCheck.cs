@@ -52,6 +52,12 @@ public static class StartupCheck
             throw new StartupSettingException(exception.Message);
         }
 
+        if (!(options.TraceSampleRatio is >= 0 and <= 1))
+        {
+            throw new StartupSettingException(
+                $"Groundwork:Telemetry:TraceSampleRatio '{options.TraceSampleRatioSetting}' is not a number from 0 to 1: use for example 0.1 to record one trace in ten.");
+        }
+
         CheckWritable(options.StoragePath);
         foreach (var (address, port, setting) in Endpoints(options))
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Groundwork.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace Groundwork.Cluster.Tests.Harness;
@@ -103,33 +104,11 @@ public sealed class ComposeFile
 /// <summary>One silo service of the compose file: its name, its address on the compose network, its environment.</summary>
 public sealed record ComposeSilo(string Name, string Address, IReadOnlyDictionary<string, string> Environment);
 
-/// <summary>Where this repository is.</summary>
-public static class Repository
-{
-    /// <summary>The folder holding Runtime.sln.</summary>
-    public static string Root { get; } = FindRoot();
-
-    private static string FindRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Runtime.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException($"Runtime.sln not found above {AppContext.BaseDirectory}");
-    }
-}
-
 /// <summary>Programs the harness runs.</summary>
 public static class Tools
 {
     /// <summary>The full path of <paramref name="name"/> on PATH (or /usr/sbin, /usr/bin), or null.</summary>
-    public static string? Find(string name) =>
-        (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Append("/usr/sbin").Append("/usr/bin")
-            .Select(folder => Path.Combine(folder, name))
-            .FirstOrDefault(File.Exists);
+    public static string? Find(string name) => Repository.FindProgram(name, $"/usr/sbin/{name}", $"/usr/bin/{name}");
 
     /// <summary>Runs a program to completion; throws with its output when it fails.</summary>
     public static async Task<string> RunAsync(string program, params string[] arguments)

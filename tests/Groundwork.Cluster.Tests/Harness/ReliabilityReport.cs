@@ -1,3 +1,4 @@
+using Groundwork.Testing;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;

@@ -11,6 +11,7 @@ public sealed class ListTelemetryTests(ClusterFixture fixture) : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, long> _totals = new();
+    private readonly ConcurrentDictionary<string, double> _lastValues = new();
 
     private void Listen()
     {
@@ -30,6 +31,11 @@ public sealed class ListTelemetryTests(ClusterFixture fixture) : IDisposable
                 // Up/down counters also see other tests' watchers closing; count openings on their own.
                 _totals.AddOrUpdate($"{instrument.Name}+{{{labels}}}", value, (_, total) => total + value);
             }
+        });
+        _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+        {
+            _totals.AddOrUpdate($"{instrument.Name}#count", 1, (_, total) => total + 1);
+            _lastValues[instrument.Name] = value;
         });
         _listener.Start();
     }
@@ -61,6 +67,28 @@ public sealed class ListTelemetryTests(ClusterFixture fixture) : IDisposable
                 await feed.TakeAsync(1);
                 Assert.True(Total("groundwork.feed.watchers+{}") >= 1);
             }
+        }
+    }
+
+    [Fact]
+    public async Task Feed_lag_is_measured_for_live_changes_and_not_for_replayed_history()
+    {
+        var tenant = await fixture.NewTenantAsync();
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            var list = fixture.Client.GetList(tenant.ListKey());
+            await list.CreateAsync("Lagging");
+            await list.AddItemAsync(new NewItem("history"));
+            Listen();
+
+            await using var feed = list.WatchAsync(0).GetAsyncEnumerator();
+            await feed.TakeAsync(2);
+            Assert.Equal(0, Total("groundwork.feed.lag#count"));
+
+            await list.AddItemAsync(new NewItem("live"));
+            await feed.TakeAsync(1);
+            Assert.True(Total("groundwork.feed.lag#count") >= 1, "a live change handed to a watcher records its lag");
+            Assert.InRange(_lastValues["groundwork.feed.lag"], 0, 30_000);
         }
     }
 }

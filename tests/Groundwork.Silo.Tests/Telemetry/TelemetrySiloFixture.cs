@@ -1,0 +1,183 @@
+using Groundwork.Client;
+using Groundwork.Lists;
+using Groundwork.Tenants;
+using Groundwork.Testing;
+using Xunit;
+
+namespace Groundwork.Silo.Tests.Telemetry;
+
+[CollectionDefinition(Name)]
+public sealed class TelemetryCollection : ICollectionFixture<TelemetrySiloFixture>
+{
+    public const string Name = "telemetry silo";
+}
+
+/// <summary>
+/// One real silo process exporting OTLP to an in-test receiver, under a small steady load from a client in this
+/// process: lists created and mutated, an idempotent replay, a refused call, and a feed watcher that receives live
+/// changes, so every series and span the dashboards rely on exists. Shared by the telemetry tests.
+/// </summary>
+public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task _load = Task.CompletedTask;
+    private Task _watching = Task.CompletedTask;
+    private GroundworkClientHost? _operator;
+    private GroundworkClientHost? _owner;
+
+    public OtlpReceiver Otlp { get; private set; } = null!;
+
+    public SiloProcess Silo { get; private set; } = null!;
+
+    public string TenantId { get; } = "tel-" + Guid.NewGuid().ToString("n")[..8];
+
+    /// <summary>Changes the watcher received so far.</summary>
+    public int WatchedChanges => _watched;
+
+    private int _watched;
+    private int _rounds;
+
+    /// <summary>Rounds of load completed so far.</summary>
+    public int Rounds => _rounds;
+
+    public async Task InitializeAsync()
+    {
+        Otlp = OtlpReceiver.Start();
+        Silo = SiloProcess.Start(environment: Otlp.Environment());
+        await Silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
+
+        _operator = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, Silo.OperatorKey);
+        var ownerKey = (await _operator.Client.GetTenant(TenantId).CreateAsync("Telemetry", "ann")).Key;
+        _owner = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, ownerKey);
+
+        var watched = $"{TenantId}/list/watched";
+        await _owner.Client.GetList(watched).CreateAsync("Watched");
+        _watching = Task.Run(() => WatchAsync(watched, _stop.Token));
+        await RoundAsync(watched, 0);
+        _load = Task.Run(() => LoadAsync(watched, _stop.Token));
+    }
+
+    /// <summary>Waits until the load has run <paramref name="rounds"/> more rounds and the watcher has seen live changes.</summary>
+    public async Task WaitForLoadAsync(int rounds, TimeSpan timeout)
+    {
+        var target = _rounds + rounds;
+        using var deadline = new CancellationTokenSource(timeout);
+        while (_rounds < target || _watched == 0)
+        {
+            if (_load.IsFaulted)
+            {
+                await _load;
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
+    private async Task WatchAsync(string key, CancellationToken stop)
+    {
+        try
+        {
+            await foreach (var _ in ListFeed.WatchListAsync(_owner!.Client, key, 0, stop))
+            {
+                Interlocked.Increment(ref _watched);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task LoadAsync(string watched, CancellationToken stop)
+    {
+        for (var round = 1; !stop.IsCancellationRequested; round++)
+        {
+            try
+            {
+                await RoundAsync(watched, round);
+                await Task.Delay(250, stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One round: a new list with an item added, completed and removed, a retried operation id, and a refused call.</summary>
+    private async Task RoundAsync(string watched, int round)
+    {
+        var client = _owner!.Client;
+        var list = client.GetList($"{TenantId}/list/load-{round % 20}");
+        if (round < 20)
+        {
+            await list.CreateAsync($"Load {round}");
+        }
+
+        var added = await list.AddItemAsync(new NewItem($"item {round}"), options: new MutationOptions(OperationId: $"add-{round}"));
+        var replay = await list.AddItemAsync(new NewItem($"item {round}"), options: new MutationOptions(OperationId: $"add-{round}"));
+        if (!replay.Replayed)
+        {
+            throw new InvalidOperationException("a retried operation id was applied twice");
+        }
+
+        await list.CompleteItemAsync(added.ItemId!);
+        await list.RemoveItemAsync(added.ItemId!);
+        _ = await list.GetAsync();
+
+        // A live change for the watcher (feed lag), kept small: add then remove.
+        var live = await client.GetList(watched).AddItemAsync(new NewItem($"live {round}"));
+        await client.GetList(watched).RemoveItemAsync(live.ItemId!);
+
+        // Refusals: a key of another tenant (wrong tenant), and a key nobody issued (unknown credential).
+        await Refused(() => client.GetList($"x{TenantId}/list/elsewhere").GetAsync());
+        using (GroundworkCredentials.Use("gwk_nobody_0000_" + new string('0', 64)))
+        {
+            await Refused(() => client.GetList(watched).GetAsync());
+        }
+
+        Interlocked.Increment(ref _rounds);
+    }
+
+    private static async Task Refused(Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (AccessDeniedException)
+        {
+            return;
+        }
+
+        throw new InvalidOperationException("a call that must be refused was let through");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _load;
+            await _watching;
+        }
+        catch (Exception) when (_stop.IsCancellationRequested)
+        {
+            // Ending the load may cut a call short.
+        }
+
+        if (_owner is not null)
+        {
+            await _owner.DisposeAsync();
+        }
+
+        if (_operator is not null)
+        {
+            await _operator.DisposeAsync();
+        }
+
+        await Silo.DisposeAsync();
+        await Otlp.DisposeAsync();
+    }
+
+    public void Dispose() => _stop.Dispose();
+}
