@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Groundwork.Cluster.Tests.Harness;
 using Groundwork.Lists;
 using Groundwork.Tenants;
+using Groundwork.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Xunit.Abstractions;
@@ -56,5 +57,63 @@ public sealed class ClusterTests(ClusterHarness cluster, ITestOutputHelper outpu
             await host.Services.GetRequiredService<IClusterClient>().GetTenant("nobody").GetAsync().WaitAsync(TimeSpan.FromSeconds(10));
         });
         output.WriteLine($"refused after {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    [Fact]
+    public async Task In_cluster_mode_a_call_is_one_trace_from_the_client_through_the_silo_to_storage()
+    {
+        var tenant = $"trace{Guid.NewGuid().ToString("n")[..6]}";
+        await cluster.Client.GetTenant(tenant).CreateAsync("Tracing", owner: "ann");
+        var list = cluster.Client.GetList($"{tenant}/list/traced");
+        await list.CreateAsync("Before");
+        var host = await cluster.HostOfAsync(list);
+
+        // Renaming is called by no other cluster test, so its client span is this call's.
+        await list.RenameAsync("After");
+
+        (ReceivedSpan Client, ReceivedSpan Server, ReceivedSpan Storage)? chain = null;
+        await cluster.Otlp.WaitForSpansAsync(spans => (chain = Chain(spans)) is not null, TimeSpan.FromSeconds(30));
+        var (client, server, storage) = chain!.Value;
+        Assert.Equal("groundwork-client", client.Service);
+        Assert.Equal("groundwork-silo", server.Service);
+        Assert.Equal(client.SpanId, server.ParentSpanId);
+        Assert.Equal(server.TraceId, storage.TraceId);
+        output.WriteLine($"trace {client.TraceId}: {client.Name} (client) -> {server.Name} (silo, hosted on {host?.Name}) -> {storage.Name}");
+    }
+
+    private static (ReceivedSpan Client, ReceivedSpan Server, ReceivedSpan Storage)? Chain(IReadOnlyList<ReceivedSpan> spans)
+    {
+        foreach (var client in spans.Where(s => s.Kind == 3 && s.Name.EndsWith("/RenameAsync", StringComparison.Ordinal)))
+        {
+            var trace = spans.Where(s => s.TraceId == client.TraceId).ToList();
+            var server = trace.FirstOrDefault(s => s.Kind == 2 && s.ParentSpanId == client.SpanId);
+            if (server is null)
+            {
+                continue;
+            }
+
+            // The storage span descends from the grain call (directly or through Orleans' own spans).
+            var byId = trace.ToDictionary(s => s.SpanId);
+            var storage = trace.FirstOrDefault(s => s.Name.Contains("storage", StringComparison.OrdinalIgnoreCase) && DescendsFrom(s, server.SpanId, byId));
+            if (storage is not null)
+            {
+                return (client, server, storage);
+            }
+        }
+
+        return null;
+    }
+
+    private static bool DescendsFrom(ReceivedSpan span, string ancestor, Dictionary<string, ReceivedSpan> byId)
+    {
+        for (var current = span; current is not null; current = byId.GetValueOrDefault(current.ParentSpanId))
+        {
+            if (current.ParentSpanId == ancestor)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -49,6 +49,9 @@ public sealed class ClusterHarness : IAsyncLifetime
     /// <summary>The silos, in compose order.</summary>
     public IReadOnlyList<ClusterSilo> Silos => _silos;
 
+    /// <summary>Receives the silos' and the client's traces and logs (in place of the compose file's collector).</summary>
+    public OtlpReceiver Otlp { get; private set; } = null!;
+
     /// <summary>The operator key every silo shares.</summary>
     public string OperatorKey { get; private set; } = "";
 
@@ -80,6 +83,7 @@ public sealed class ClusterHarness : IAsyncLifetime
         await Tools.RunAsync("bash", Path.Combine(Repository.Root, "deploy", "make-operator-key.sh"), secrets);
         OperatorKey = (await File.ReadAllTextAsync(Path.Combine(secrets, "operator.key"))).Trim();
         Redis = await RedisServer.StartAsync();
+        Otlp = OtlpReceiver.Start();
 
         var index = 0;
         foreach (var service in Compose.Silos)
@@ -110,6 +114,11 @@ public sealed class ClusterHarness : IAsyncLifetime
             ["Groundwork:Tls:KeyPath"] = first["Groundwork__Tls__KeyPath"],
             ["Groundwork:Tls:CaPath"] = first["Groundwork__Tls__CaPath"],
         };
+        foreach (var (key, value) in Otlp.Environment("groundwork-client"))
+        {
+            ((Dictionary<string, string?>)ClientSettings)[key] = value;
+        }
+
         _client = await GroundworkClientHost.ConnectAsync(OperatorKey, ClientSettings);
         await WaitForActiveSilosAsync(_silos.Count, TimeSpan.FromSeconds(30));
     }
@@ -138,6 +147,11 @@ public sealed class ClusterHarness : IAsyncLifetime
         if (Redis is not null)
         {
             await Redis.DisposeAsync();
+        }
+
+        if (Otlp is not null)
+        {
+            await Otlp.DisposeAsync();
         }
 
         try
@@ -263,7 +277,12 @@ public sealed class ClusterHarness : IAsyncLifetime
                     environment[key] = Path.Combine(CertificateFolder, Path.GetFileName(value));
                     break;
                 case "OTEL_EXPORTER_OTLP_ENDPOINT":
-                    // No collector runs here; the telemetry tests cover OTLP export on their own.
+                    // The collector's place is taken by the test's OTLP receiver (HTTP, short export delays).
+                    foreach (var (otelKey, otelValue) in Otlp.Environment())
+                    {
+                        environment[otelKey] = otelValue;
+                    }
+
                     break;
                 default:
                     if (value.Contains("redis:", StringComparison.Ordinal) || value.Contains("/certs/", StringComparison.Ordinal)
