@@ -26,8 +26,9 @@ public sealed class TlsSettings
     public string? Password { get; set; }
 
     /// <summary>
-    /// The PEM file of the CA(s) that sign the cluster's certificates (<c>Groundwork:Tls:CaPath</c>). When unset,
-    /// the machine's trusted roots decide.
+    /// The PEM file of the CA(s) that sign the cluster's certificates (<c>Groundwork:Tls:CaPath</c>), required with
+    /// <see cref="CertificatePath"/>. The machine's trusted roots are never used: any public certificate would
+    /// otherwise be accepted as a peer.
     /// </summary>
     public string? CaPath { get; set; }
 
@@ -64,15 +65,15 @@ public sealed class TlsSettings
         }
     }
 
-    /// <summary>The CA certificates of <see cref="CaPath"/>, or none.</summary>
+    /// <summary>The CA certificates of <see cref="CaPath"/>; throws <see cref="TlsSettingsException"/> when unset, missing or empty.</summary>
     public X509Certificate2Collection LoadAuthorities()
     {
-        var authorities = new X509Certificate2Collection();
         if (string.IsNullOrWhiteSpace(CaPath))
         {
-            return authorities;
+            throw new TlsSettingsException("Groundwork:Tls:CaPath is not set: give the PEM of the cluster CA that signed every node's certificate (deploy/make-certs.sh writes ca.pem). The machine's roots are not trusted for cluster peers.");
         }
 
+        var authorities = new X509Certificate2Collection();
         var path = Require(CaPath, "CaPath");
         try
         {
@@ -116,18 +117,13 @@ public sealed class TlsSettings
         options.RemoteCertificateValidation = (remote, _, errors) => IsTrusted(remote, errors, authorities);
     }
 
-    /// <summary>Whether <paramref name="remote"/> chains to one of <paramref name="authorities"/> (or, with none, to the machine's roots).</summary>
+    /// <summary>Whether <paramref name="remote"/> chains to one of <paramref name="authorities"/>; with none, nothing is trusted.</summary>
     public static bool IsTrusted(X509Certificate2? remote, SslPolicyErrors errors, X509Certificate2Collection authorities)
     {
         ArgumentNullException.ThrowIfNull(authorities);
-        if (remote is null)
+        if (remote is null || authorities.Count == 0 || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
         {
             return false;
-        }
-
-        if (authorities.Count == 0)
-        {
-            return (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None;
         }
 
         using var chain = new X509Chain();

@@ -5,7 +5,6 @@ using Groundwork.Lists;
 using Groundwork.Tenants;
 using Groundwork.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Xunit.Abstractions;
 
 namespace Groundwork.Cluster.Tests;
@@ -38,25 +37,54 @@ public sealed class ClusterTests(ClusterHarness cluster, ITestOutputHelper outpu
     }
 
     [Fact]
-    public async Task A_client_without_the_cluster_certificate_cannot_connect()
+    public async Task A_client_without_TLS_cannot_connect_to_the_gateways()
     {
-        var builder = Host.CreateApplicationBuilder();
-        foreach (var (k, v) in cluster.ClientSettings.Where(s => !s.Key.StartsWith("Groundwork:Tls", StringComparison.Ordinal)))
+        var plain = new Dictionary<string, string?>
         {
-            builder.Configuration[k] = v;
-        }
+            ["Groundwork:Tls:CertificatePath"] = null,
+            ["Groundwork:Tls:KeyPath"] = null,
+            ["Groundwork:Tls:CaPath"] = null,
+        };
+        await AssertRefusedAsync(plain);
+    }
 
-        builder.Configuration["Groundwork:Client:ApiKey"] = cluster.OperatorKey;
-        builder.Configuration["Groundwork:Client:ConnectTimeout"] = "00:00:03";
-        Groundwork.Client.Hosting.GroundworkClientExtensions.UseGroundworkClient(builder);
-        using var host = builder.Build();
-        var clock = Stopwatch.StartNew();
-        await Assert.ThrowsAnyAsync<Exception>(async () =>
+    [Fact]
+    public async Task A_client_with_a_certificate_from_another_CA_cannot_connect_to_the_gateways()
+    {
+        var folder = Directory.CreateTempSubdirectory("gw-other-ca-").FullName;
+        try
         {
-            await host.StartAsync();
-            await host.Services.GetRequiredService<IClusterClient>().GetTenant("nobody").GetAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        });
-        output.WriteLine($"refused after {clock.Elapsed.TotalSeconds:0.0} s");
+            await ClusterHarness.MakeCertificatesAsync(Path.Combine(folder, "certs"), Path.Combine(folder, "ca"));
+            var stranger = new Dictionary<string, string?>
+            {
+                ["Groundwork:Tls:CertificatePath"] = Path.Combine(folder, "certs", "node.pem"),
+                ["Groundwork:Tls:KeyPath"] = Path.Combine(folder, "certs", "node.key"),
+                ["Groundwork:Tls:CaPath"] = Path.Combine(folder, "certs", "ca.pem"),
+            };
+            await AssertRefusedAsync(stranger);
+
+            // Trusting the cluster's CA does not help: the gateways refuse the certificate itself.
+            stranger["Groundwork:Tls:CaPath"] = cluster.ClientSettings["Groundwork:Tls:CaPath"];
+            await AssertRefusedAsync(stranger);
+
+            // The control: the same client built with the cluster's own certificate connects.
+            using var member = cluster.BuildClient(new Dictionary<string, string?>(), TimeSpan.FromSeconds(10));
+            await member.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await member.StopAsync();
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private async Task AssertRefusedAsync(IReadOnlyDictionary<string, string?> changes)
+    {
+        using var host = cluster.BuildClient(changes, TimeSpan.FromSeconds(3));
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.IsNotType<TimeoutException>(error);
+        output.WriteLine($"refused after {clock.Elapsed.TotalSeconds:0.0} s: {error.GetType().Name}: {error.Message.Split('\n')[0]}");
     }
 
     [Fact]

@@ -24,6 +24,16 @@ public sealed class SiloOptions
     /// <summary>The address this silo gives the others (<c>Orleans:Endpoints:AdvertisedIPAddress</c>); loopback when unset.</summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>Whether TLS is configured (<c>Groundwork:Tls:CertificatePath</c>).</summary>
+    public bool TlsEnabled { get; set; }
+
+    /// <summary>
+    /// Whether a cluster may run without TLS between hosts (<c>Groundwork:Tls:AllowPlaintext</c>). Default false: a
+    /// silo that advertises an address other than loopback refuses to start without TLS, because API keys and
+    /// grain state would cross the network in clear. Set it only on a network that is itself encrypted.
+    /// </summary>
+    public bool AllowPlaintext { get; set; }
+
     /// <summary>Whether the operator key is configured (<c>Groundwork:Access:OperatorKey</c>, or an existing <c>OperatorKeyFile</c>).</summary>
     public bool OperatorKeyConfigured { get; set; }
 
@@ -97,6 +107,8 @@ public sealed class SiloOptions
         options.StorageConnectionString = configuration["Groundwork:Storage:ConnectionString"];
         options.Clustered = !string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]);
         options.AdvertisedAddress = configuration["Orleans:Endpoints:AdvertisedIPAddress"];
+        options.TlsEnabled = !string.IsNullOrWhiteSpace(configuration["Groundwork:Tls:CertificatePath"]);
+        options.AllowPlaintext = configuration.GetValue("Groundwork:Tls:AllowPlaintext", false);
         options.OperatorKeyConfigured = !string.IsNullOrWhiteSpace(configuration["Groundwork:Access:OperatorKey"])
             || (configuration["Groundwork:Access:OperatorKeyFile"] is { Length: > 0 } keyFile && File.Exists(keyFile));
         options.ProbeTimeout = configuration.GetValue("Groundwork:Cluster:ProbeTimeout", options.ProbeTimeout);

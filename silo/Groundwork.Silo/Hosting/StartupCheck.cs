@@ -37,6 +37,13 @@ public static class StartupCheck
                 $"Orleans:Endpoints:AdvertisedIPAddress '{advertised}' is not an IP address: give this silo's own IP (a host name does not work here).");
         }
 
+        if (options.Clustered && !options.TlsEnabled && !options.AllowPlaintext
+            && options.AdvertisedAddress is { Length: > 0 } exposed && IPAddress.TryParse(exposed, out var exposedAddress) && !IPAddress.IsLoopback(exposedAddress))
+        {
+            throw new StartupSettingException(
+                $"This silo advertises {exposed} to a cluster without TLS, so API keys and grain state would cross the network in clear: set Groundwork:Tls:CertificatePath, KeyPath and CaPath (deploy/make-certs.sh makes them), or Groundwork:Tls:AllowPlaintext=true on a network that is encrypted by other means.");
+        }
+
         if (options.ProbeTimeout <= TimeSpan.Zero || options.MissedProbesLimit < 1 || options.TableRefreshTimeout <= TimeSpan.Zero)
         {
             throw new StartupSettingException(

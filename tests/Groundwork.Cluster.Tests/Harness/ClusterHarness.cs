@@ -78,7 +78,7 @@ public sealed class ClusterHarness : IAsyncLifetime
         Compose = await ComposeFile.LoadAsync();
         var published = await PublishAsync();
         CertificateFolder = Path.Combine(_root, "certs");
-        await Tools.RunAsync("bash", Path.Combine(Repository.Root, "deploy", "make-certs.sh"), CertificateFolder);
+        await MakeCertificatesAsync(CertificateFolder, Path.Combine(_root, "ca"));
         var secrets = Path.Combine(_root, "secrets");
         await Tools.RunAsync("bash", Path.Combine(Repository.Root, "deploy", "make-operator-key.sh"), secrets);
         OperatorKey = (await File.ReadAllTextAsync(Path.Combine(secrets, "operator.key"))).Trim();
@@ -121,6 +121,41 @@ public sealed class ClusterHarness : IAsyncLifetime
 
         _client = await GroundworkClientHost.ConnectAsync(OperatorKey, ClientSettings);
         await WaitForActiveSilosAsync(_silos.Count, TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Runs deploy/make-certs.sh: a CA in <paramref name="caFolder"/> and the node certificate it signs in <paramref name="folder"/>.</summary>
+    public static Task MakeCertificatesAsync(string folder, string caFolder) =>
+        Tools.RunAsync("bash", Path.Combine(Repository.Root, "deploy", "make-certs.sh"), folder, caFolder);
+
+    /// <summary>
+    /// Starts (but does not wait for) a client host with <see cref="ClientSettings"/>, <paramref name="changes"/>
+    /// applied (a null value removes the key), and a short connect timeout.
+    /// </summary>
+    public IHost BuildClient(IReadOnlyDictionary<string, string?> changes, TimeSpan connectTimeout)
+    {
+        var settings = new Dictionary<string, string?>(ClientSettings);
+        foreach (var (key, value) in changes)
+        {
+            if (value is null)
+            {
+                settings.Remove(key);
+            }
+            else
+            {
+                settings[key] = value;
+            }
+        }
+
+        var builder = Host.CreateApplicationBuilder();
+        foreach (var (key, value) in settings)
+        {
+            builder.Configuration[key] = value;
+        }
+
+        builder.Configuration["Groundwork:Client:ApiKey"] = OperatorKey;
+        builder.Configuration["Groundwork:Client:ConnectTimeout"] = connectTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        Groundwork.Client.Hosting.GroundworkClientExtensions.UseGroundworkClient(builder);
+        return builder.Build();
     }
 
     /// <inheritdoc/>

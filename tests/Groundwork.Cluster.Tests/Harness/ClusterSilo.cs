@@ -66,7 +66,13 @@ public sealed class ClusterSilo : IAsyncDisposable
     /// <summary>The last lines of <see cref="Log"/>.</summary>
     public string Tail(int lines = 40) => string.Join('\n', Log.Split('\n').TakeLast(lines));
 
-    /// <summary>Starts the process (as <see cref="UserId"/>, through setpriv).</summary>
+    /// <summary>
+    /// The group of the silo image's "app" user (1654), which deploy/make-certs.sh and make-operator-key.sh give the
+    /// private files; each silo process joins it, as the container's user would, and only through it reads them.
+    /// </summary>
+    public const string ContainerGroup = "1654";
+
+    /// <summary>Starts the process (as <see cref="UserId"/> in <see cref="ContainerGroup"/>, through setpriv).</summary>
     public void Start()
     {
         if (Running)
@@ -84,7 +90,7 @@ public sealed class ClusterSilo : IAsyncDisposable
             UseShellExecute = false,
         };
         var id = UserId.ToString(CultureInfo.InvariantCulture);
-        foreach (var argument in new[] { $"--reuid={id}", $"--regid={id}", "--clear-groups", Tools.Find("dotnet") ?? "dotnet", _assembly })
+        foreach (var argument in new[] { $"--reuid={id}", $"--regid={id}", "--groups=" + ContainerGroup, Tools.Find("dotnet") ?? "dotnet", _assembly })
         {
             info.ArgumentList.Add(argument);
         }
