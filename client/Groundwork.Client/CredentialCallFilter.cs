@@ -40,10 +40,10 @@ public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> optio
         {
             await context.Invoke();
         }
-        catch (Exception exception) when (exception is not StorageUnavailableException && StorageUnavailableException.FindIn(exception) is { } unavailable)
+        catch (Exception exception) when (exception is not GroundworkException && GroundworkException.FindIn(exception) is { } typed)
         {
             // Orleans wraps storage failures met while a grain activates; the caller gets our typed error.
-            throw unavailable;
+            throw typed;
         }
     }
 

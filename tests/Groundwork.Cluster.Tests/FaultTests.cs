@@ -102,6 +102,9 @@ public sealed class FaultTests(ClusterHarness cluster, ITestOutputHelper output)
             await load.WaitForProgressAsync(each: 5, TimeSpan.FromSeconds(45));
             var stoppedByItself = await isolated.WaitForExitAsync(TimeSpan.FromSeconds(30));
             output.WriteLine($"{isolated.Name} declared dead after {declaredDead.TotalSeconds:0.0} s; stopped by itself: {stoppedByItself} (exit {isolated.ExitCode})");
+            // The cut-off silo learns from Redis (which it still reaches) that it was declared dead, and fails fast.
+            Assert.True(stoppedByItself, $"{isolated.Name} kept running 30 s after it was declared dead:\n{isolated.Tail()}");
+            Assert.Equal(134, isolated.ExitCode);
         }
         finally
         {

@@ -39,4 +39,62 @@ public sealed class RedisClusteringTests
         await app.Client.GetList("acme/list/via-redis").CreateAsync("Found through Redis");
         Assert.Equal("Found through Redis", (await app.Client.GetList("acme/list/via-redis").GetAsync()).Title);
     }
+
+    [Fact]
+    public async Task With_Redis_storage_a_state_over_MaxStateBytes_is_refused_with_the_limit_and_the_stored_list_is_kept()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var id = "gw-" + Guid.NewGuid().ToString("n")[..8];
+        var operatorKey = "gwo_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var environment = new Dictionary<string, string>
+        {
+            ["Orleans__ClusterId"] = id,
+            ["Orleans__ServiceId"] = id,
+            ["Orleans__Clustering__ProviderType"] = "Redis",
+            ["Orleans__Clustering__ConnectionString"] = redis.ConnectionString,
+            ["Orleans__Endpoints__AdvertisedIPAddress"] = "127.0.0.1",
+            ["Groundwork__Storage__Kind"] = "Redis",
+            ["Groundwork__Storage__ConnectionString"] = redis.ConnectionString,
+            ["Groundwork__Storage__MaxStateBytes"] = "8192",
+            ["Groundwork__Access__OperatorKey"] = operatorKey,
+        };
+        await using var silo = SiloProcess.Start(environment: environment);
+        await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Orleans:ClusterId"] = id,
+            ["Orleans:ServiceId"] = id,
+            ["Orleans:Clustering:ProviderType"] = "Redis",
+            ["Orleans:Clustering:ConnectionString"] = redis.ConnectionString,
+        };
+        await using var client = await GroundworkClientHost.ConnectAsync(operatorKey, settings);
+        await client.Client.GetTenant("big").CreateAsync("Big", "ann");
+        var list = client.Client.GetList("big/list/grows");
+        await list.CreateAsync("Grows");
+
+        var stored = new List<string>();
+        LimitExceededException? refused = null;
+        for (var i = 0; i < 100 && refused is null; i++)
+        {
+            var title = $"{i:000} " + new string('x', 180);
+            try
+            {
+                await list.AddItemAsync(new NewItem(title));
+                stored.Add(title);
+            }
+            catch (LimitExceededException error)
+            {
+                refused = error;
+            }
+        }
+
+        Assert.NotNull(refused);
+        Assert.Equal("Storage:MaxStateBytes", refused.Limit);
+        Assert.Equal(8192, refused.Maximum);
+        Assert.True(refused.Attempted > 8192);
+        Assert.NotEmpty(stored);
+
+        // Every acknowledged item is in Redis, and the refused one is not (read after the silo dropped its memory).
+        Assert.Equal(stored, (await list.GetAsync()).Items.Select(item => item.Title));
+    }
 }

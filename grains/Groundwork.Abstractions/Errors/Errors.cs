@@ -13,6 +13,23 @@ public abstract class GroundworkException : Exception
     protected GroundworkException(string message) : base(message)
     {
     }
+
+    /// <summary>
+    /// The first Groundwork error among <paramref name="exception"/> and its causes, if any. Orleans wraps what grain
+    /// storage throws (a storage outage, a state over the size limit) in its own exception; callers get ours.
+    /// </summary>
+    public static GroundworkException? FindIn(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is GroundworkException typed)
+            {
+                return typed;
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>A resource key or tenant id that does not parse. Nothing was activated or changed.</summary>
@@ -288,23 +305,9 @@ public sealed class StorageUnavailableException : GroundworkException
     /// <summary>What was attempted: <c>read</c>, <c>write</c> or <c>clear</c>.</summary>
     [Id(1)] public string Operation { get; private set; } = "";
 
-    /// <summary>The cause, as the storage client reported it.</summary>
-    [Id(2)] public string Detail { get; private set; } = "";
-
     /// <summary>
-    /// This error inside <paramref name="exception"/>'s causes, if there: Orleans wraps what storage throws (for
-    /// example while a grain activates) in its own exception.
+    /// What kind of failure it was (<c>not reachable</c>, <c>timed out</c>, <c>loading its data</c>); the storage
+    /// client's own message, which names hosts and keys, stays in the silo's log.
     /// </summary>
-    public static StorageUnavailableException? FindIn(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is StorageUnavailableException unavailable)
-            {
-                return unavailable;
-            }
-        }
-
-        return null;
-    }
+    [Id(2)] public string Detail { get; private set; } = "";
 }

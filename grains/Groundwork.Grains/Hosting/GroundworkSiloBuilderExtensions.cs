@@ -62,6 +62,7 @@ public static class GroundworkSiloBuilderExtensions
         configure?.Invoke(options);
         builder.Services.AddGrainStorage(StorageNames.Provider,
             (services, name) => new SqliteGrainStorage(name, options, services.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+        builder.AddIncomingGrainCallFilter<StorageErrorFilter>();
         return builder;
     }
 
@@ -81,11 +82,11 @@ public static class GroundworkSiloBuilderExtensions
         builder.AddRedisGrainStorage(inner, o =>
         {
             o.ConfigurationOptions = settings.ToConfigurationOptions();
-            o.GrainStorageSerializer = new JsonStateSerializer();
+            o.GrainStorageSerializer = new JsonStateSerializer(settings.MaxStateBytes);
         });
         builder.UseRedisReminderService(o => o.ConfigurationOptions = settings.ToConfigurationOptions());
         builder.Services.AddGrainStorage(StorageNames.Provider,
-            (services, _) => new UnavailableStorageGuard(services.GetRequiredKeyedService<IGrainStorage>(inner), "Redis"));
+            (services, _) => new UnavailableStorageGuard(services.GetRequiredKeyedService<IGrainStorage>(inner), "Redis", services.GetRequiredService<ILogger<UnavailableStorageGuard>>()));
         builder.AddIncomingGrainCallFilter<StorageErrorFilter>();
         return builder;
     }

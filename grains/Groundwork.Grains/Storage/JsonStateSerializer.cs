@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Orleans.Storage;
 
@@ -6,14 +7,45 @@ namespace Groundwork.Grains.Storage;
 /// <summary>
 /// Grain state as plain System.Text.Json, the same form the SQLite provider stores: no CLR type names in the
 /// payload, so renaming a state class or moving it between assemblies never strands stored data (Orleans' default
-/// storage serializer writes <c>$type</c> names).
+/// storage serializer writes <c>$type</c> names). A state larger than <paramref name="maxStateBytes"/> is refused
+/// with <see cref="LimitExceededException"/> before it is sent, so nothing is stored.
 /// </summary>
-public sealed class JsonStateSerializer : IGrainStorageSerializer
+public sealed class JsonStateSerializer(int maxStateBytes = SqliteStorageOptions.DefaultMaxStateBytes) : IGrainStorageSerializer
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
 
+    // Providers fold a serializer's exception into their own (the Redis provider keeps only its message), so the
+    // refusal is also noted here for the storage call that caused it (see NoteRefusals).
+    private static readonly AsyncLocal<StrongBox<LimitExceededException?>?> Refusal = new();
+
+    /// <summary>
+    /// Notes, for the rest of the calling async method, a state this serializer refuses as too large, so a wrapper
+    /// around the provider (<see cref="UnavailableStorageGuard"/>) can give the caller the typed limit error.
+    /// </summary>
+    public static StrongBox<LimitExceededException?> NoteRefusals()
+    {
+        var box = new StrongBox<LimitExceededException?>();
+        Refusal.Value = box;
+        return box;
+    }
+
     /// <inheritdoc/>
-    public BinaryData Serialize<T>(T? input) => new(JsonSerializer.SerializeToUtf8Bytes(input, Json));
+    public BinaryData Serialize<T>(T? input)
+    {
+        var payload = JsonSerializer.SerializeToUtf8Bytes(input, Json);
+        if (payload.Length <= maxStateBytes)
+        {
+            return new BinaryData(payload);
+        }
+
+        var refused = new LimitExceededException(StorageLimits.MaxStateBytes, maxStateBytes, payload.Length);
+        if (Refusal.Value is { } box)
+        {
+            box.Value = refused;
+        }
+
+        throw refused;
+    }
 
     /// <inheritdoc/>
     public T Deserialize<T>(BinaryData input)

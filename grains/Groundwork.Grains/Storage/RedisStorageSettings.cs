@@ -21,6 +21,9 @@ public sealed class RedisStorageSettings
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>The largest state one grain may store, in bytes (<c>Groundwork:Storage:MaxStateBytes</c>, as for SQLite). Default 64 MiB.</summary>
+    public int MaxStateBytes { get; set; } = SqliteStorageOptions.DefaultMaxStateBytes;
+
     /// <summary>The StackExchange.Redis options: keeps retrying to connect, and fails calls after <see cref="OperationTimeout"/>.</summary>
     public ConfigurationOptions ToConfigurationOptions()
     {

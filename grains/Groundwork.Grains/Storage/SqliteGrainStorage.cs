@@ -110,7 +110,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         var payload = JsonSerializer.SerializeToUtf8Bytes(grainState.State, Json);
         if (payload.Length > _options.MaxStateBytes)
         {
-            throw new LimitExceededException("Storage:MaxStateBytes", _options.MaxStateBytes, payload.Length);
+            throw new LimitExceededException(StorageLimits.MaxStateBytes, _options.MaxStateBytes, payload.Length);
         }
 
         var etag = await Task.Run(() => Write(stateName, grainId.ToString(), StateTypeName(typeof(T)), payload, grainState.ETag));

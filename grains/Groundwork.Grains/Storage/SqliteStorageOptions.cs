@@ -18,6 +18,16 @@ public sealed class SqliteStorageOptions
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The largest state one grain may store, in bytes. Default 64 MiB.</summary>
-    public int MaxStateBytes { get; set; } = 64 * 1024 * 1024;
+    /// <summary>The default of <see cref="MaxStateBytes"/>: 64 MiB.</summary>
+    public const int DefaultMaxStateBytes = 64 * 1024 * 1024;
+
+    /// <summary>The largest state one grain may store, in bytes (<c>Groundwork:Storage:MaxStateBytes</c>). Default 64 MiB.</summary>
+    public int MaxStateBytes { get; set; } = DefaultMaxStateBytes;
+}
+
+/// <summary>The names of the storage limits, as <see cref="LimitExceededException.Limit"/> reports them.</summary>
+public static class StorageLimits
+{
+    /// <summary>The largest state one grain may store (<c>Groundwork:Storage:MaxStateBytes</c>).</summary>
+    public const string MaxStateBytes = "Storage:MaxStateBytes";
 }

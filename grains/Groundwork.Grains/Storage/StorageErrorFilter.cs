@@ -2,8 +2,9 @@ namespace Groundwork.Grains.Storage;
 
 /// <summary>
 /// Orleans wraps what a storage provider throws in its own <see cref="OrleansException"/>; this filter hands the
-/// caller our typed <see cref="StorageUnavailableException"/> instead, so a client can tell "storage is down, retry"
-/// from a bug.
+/// caller our typed error instead (<see cref="StorageUnavailableException"/>, or <see cref="LimitExceededException"/>
+/// for a state over <c>Groundwork:Storage:MaxStateBytes</c>), so a client can tell "storage is down, retry" and "too
+/// big" from a bug.
 /// </summary>
 public sealed class StorageErrorFilter : IIncomingGrainCallFilter
 {
@@ -15,9 +16,9 @@ public sealed class StorageErrorFilter : IIncomingGrainCallFilter
         {
             await context.Invoke();
         }
-        catch (Exception exception) when (exception is not StorageUnavailableException && StorageUnavailableException.FindIn(exception) is { } unavailable)
+        catch (Exception exception) when (exception is not GroundworkException && GroundworkException.FindIn(exception) is { } typed)
         {
-            throw unavailable;
+            throw typed;
         }
     }
 }
