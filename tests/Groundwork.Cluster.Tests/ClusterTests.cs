@@ -106,6 +106,10 @@ public sealed class ClusterTests(ClusterHarness cluster, ITestOutputHelper outpu
         Assert.Equal("groundwork-silo", server.Service);
         Assert.Equal(client.SpanId, server.ParentSpanId);
         Assert.Equal(server.TraceId, storage.TraceId);
+        // Each silo's resource names it as the compose file does (OTEL_RESOURCE_ATTRIBUTES), so Jaeger tells them apart.
+        Assert.NotNull(host);
+        Assert.Equal($"service.instance.id={host.Name}", host.Environment["OTEL_RESOURCE_ATTRIBUTES"]);
+        Assert.Equal(host.Name, server.Instance);
         output.WriteLine($"trace {client.TraceId}: {client.Name} (client) -> {server.Name} (silo, hosted on {host?.Name}) -> {storage.Name}");
     }
 

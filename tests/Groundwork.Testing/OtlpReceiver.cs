@@ -12,7 +12,11 @@ namespace Groundwork.Testing;
 /// <param name="Kind">OTLP span kind (1 internal, 2 server, 3 client, 4 producer, 5 consumer).</param>
 /// <param name="Service">The <c>service.name</c> of the resource that sent it.</param>
 /// <param name="Scope">The instrumentation scope (activity source) name.</param>
-public sealed record ReceivedSpan(string TraceId, string SpanId, string ParentSpanId, string Name, int Kind, string Service, string Scope);
+public sealed record ReceivedSpan(string TraceId, string SpanId, string ParentSpanId, string Name, int Kind, string Service, string Scope)
+{
+    /// <summary>The <c>service.instance.id</c> of the resource that sent it.</summary>
+    public string Instance { get; init; } = "";
+}
 
 /// <summary>One log record as an OTLP receiver saw it (ids in hex, empty when the record has none).</summary>
 public sealed record ReceivedLog(string TraceId, string SpanId, string Body, string Service);
@@ -176,12 +180,14 @@ public sealed class OtlpReceiver : IAsyncDisposable
             }
 
             var service = "";
+            var instance = "";
             var scopes = new List<byte[]>();
             foreach (var (f, value) in Fields(resourceSpans))
             {
                 if (f == 1)
                 {
                     service = ResourceAttribute(value, "service.name") ?? "";
+                    instance = ResourceAttribute(value, "service.instance.id") ?? "";
                 }
                 else if (f == 2)
                 {
@@ -200,7 +206,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
                     }
                     else if (f == 2)
                     {
-                        spans.Add(DecodeSpan(value, service, scope));
+                        spans.Add(DecodeSpan(value, service, scope) with { Instance = instance });
                     }
                 }
             }

@@ -38,7 +38,11 @@ public static class TelemetryHostingExtensions
 
         // Console lines carry the trace and span ids (the host tracks them in the logging scope), so a log line
         // leads to its trace even without an OTLP backend.
-        builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true);
+        // Scopes on, and the simple formatter unless Logging:Console:FormatterName names another (json, systemd): with
+        // no name, the console provider would rebuild the formatter's options from its own and drop the scopes.
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.FormatterName ??= Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Simple);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
         builder.Logging.AddOpenTelemetry(o =>
         {
@@ -51,7 +55,7 @@ public static class TelemetryHostingExtensions
         });
 
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(serviceName, serviceInstanceId: InstanceId(options)))
+            .ConfigureResource(r => r.AddService(serviceName, serviceInstanceId: InstanceId(options, configuration)))
             .WithMetrics(m =>
             {
                 m.AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName)
@@ -79,13 +83,21 @@ public static class TelemetryHostingExtensions
     }
 
     /// <summary>
-    /// This silo's <c>service.instance.id</c>: the host name and silo port, which tell the silos of a cluster apart
-    /// (one per container, or several on one machine on different ports).
+    /// This silo's <c>service.instance.id</c>: the one <c>OTEL_RESOURCE_ATTRIBUTES</c> names (the compose file names
+    /// each silo so), else the host name, the advertised address when there is one, and the silo port, which tell
+    /// apart the silos of a cluster, one per container or several on one machine.
     /// </summary>
-    public static string InstanceId(SiloOptions options)
+    public static string InstanceId(SiloOptions options, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return $"{Environment.MachineName}:{options.SiloPort}";
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (GroundworkTelemetry.ResourceAttribute(configuration["OTEL_RESOURCE_ATTRIBUTES"], "service.instance.id") is { Length: > 0 } named)
+        {
+            return named;
+        }
+
+        var address = options.AdvertisedAddress is { Length: > 0 } advertised ? $"/{advertised}" : "";
+        return $"{Environment.MachineName}{address}:{options.SiloPort}";
     }
 
     /// <summary>Explicit buckets for the latency histograms of Orleans and Groundwork (unit <c>ms</c> or <c>s</c>); other instruments keep their defaults.</summary>
