@@ -1,4 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
+using Orleans.Connections.Security;
 
 namespace Groundwork.Transport;
 
@@ -9,13 +11,7 @@ public static class TransportBuilderExtensions
     public static ISiloBuilder UseGroundworkTls(this ISiloBuilder builder, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var settings = TlsSettings.From(configuration);
-        if (settings.Enabled)
-        {
-            var certificate = settings.LoadCertificate();
-            builder.UseTls(certificate, o => settings.Apply(o, certificate));
-        }
-
+        Use(configuration, (certificate, configure) => builder.UseTls(certificate, configure));
         return builder;
     }
 
@@ -23,13 +19,17 @@ public static class TransportBuilderExtensions
     public static IClientBuilder UseGroundworkTls(this IClientBuilder builder, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        Use(configuration, (certificate, configure) => builder.UseTls(certificate, configure));
+        return builder;
+    }
+
+    private static void Use(IConfiguration configuration, Action<X509Certificate2, Action<TlsOptions>> useTls)
+    {
         var settings = TlsSettings.From(configuration);
         if (settings.Enabled)
         {
             var certificate = settings.LoadCertificate();
-            builder.UseTls(certificate, o => settings.Apply(o, certificate));
+            useTls(certificate, o => settings.Apply(o, certificate));
         }
-
-        return builder;
     }
 }

@@ -67,6 +67,20 @@ public sealed class ClusterHarness : IAsyncLifetime
     /// <inheritdoc/>
     public async Task InitializeAsync()
     {
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            // xUnit does not dispose a fixture whose start failed: stop what did start (silos, Redis) before failing.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
         if (!OperatingSystem.IsLinux() || System.Environment.UserName != "root")
         {
             throw new InvalidOperationException("The cluster tests run silos under their own user ids and cut them apart with iptables: run them as root (CI does).");
@@ -191,7 +205,10 @@ public sealed class ClusterHarness : IAsyncLifetime
 
         try
         {
-            Directory.Delete(_root, recursive: true);
+            if (_root.Length > 0)
+            {
+                Directory.Delete(_root, recursive: true);
+            }
         }
         catch (IOException)
         {
