@@ -14,6 +14,15 @@ gid="${GROUNDWORK_KEY_GID:-1654}"
 command -v openssl >/dev/null || { echo "make-certs: openssl is missing (apt-get install openssl)" >&2; exit 1; }
 mkdir -p "$out" "$ca"
 chmod 700 "$ca"
+if [ -f "$out/ca.key" ] && [ ! -f "$ca/ca.key" ]; then
+  # An earlier version kept the CA key beside the mounted files: move it out, and keep signing with the same CA.
+  mv "$out/ca.key" "$ca/ca.key"
+  cp "$out/ca.pem" "$ca/ca.pem"
+  echo "make-certs: moved the CA key from $out (mounted into every silo) to $ca; the CA stays the same" >&2
+elif [ -f "$out/ca.key" ]; then
+  echo "make-certs: $out/ca.key should not be there (the folder is mounted into every silo) and $ca/ca.key exists too: remove one after checking which CA signed $out/node.pem" >&2
+  exit 1
+fi
 if [ ! -f "$ca/ca.key" ]; then
   (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$ca/ca.key" -out "$ca/ca.pem" \
     -days "$days" -subj "/CN=Groundwork cluster CA" -addext "basicConstraints=critical,CA:TRUE" \

@@ -43,7 +43,7 @@ public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> optio
         catch (Exception exception) when (exception is not GroundworkException && GroundworkException.FindIn(exception) is { } typed)
         {
             // Orleans wraps storage failures met while a grain activates; the caller gets our typed error.
-            throw typed;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(typed);
         }
     }
 

@@ -130,6 +130,8 @@ public sealed class TlsSettings
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // Never fetch what a peer's certificate points at (AIA issuer URLs) during a handshake.
+        chain.ChainPolicy.DisableCertificateDownloads = true;
         return chain.Build(remote);
     }
 

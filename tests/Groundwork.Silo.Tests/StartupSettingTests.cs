@@ -58,7 +58,7 @@ public sealed class StartupSettingTests
         { "Groundwork__Tls__CertificatePath", "/nonexistent/node.pem", "Groundwork:Tls:CertificatePath '/nonexistent/node.pem' does not exist" },
         { "Groundwork__Tls__CaPath", "/nonexistent/ca.pem", "without Groundwork:Tls:CertificatePath" },
         { "Groundwork__Cluster__MissedProbesLimit", "0", "MissedProbesLimit at least 1" },
-        { "Orleans__Endpoints__AdvertisedIPAddress", "10.28.0.11", "advertises 10.28.0.11 to a cluster without TLS" },
+        { "Orleans__Endpoints__AdvertisedIPAddress", "10.28.0.11", "would be reachable on 10.28.0.11 without TLS" },
     };
 
     [Theory]

@@ -91,8 +91,9 @@ public static class GroundworkClientExtensions
             }
         });
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(serviceName, serviceInstanceId: GroundworkTelemetry.ResourceAttribute(configuration["OTEL_RESOURCE_ATTRIBUTES"], "service.instance.id")
-                ?? $"{Environment.MachineName}:{Environment.ProcessId}"))
+            .ConfigureResource(r => r.AddService(serviceName, serviceInstanceId: GroundworkTelemetry.ResourceAttribute(configuration["OTEL_RESOURCE_ATTRIBUTES"], "service.instance.id") is { Length: > 0 } named
+                ? named
+                : $"{Environment.MachineName}:{Environment.ProcessId}"))
             .WithTracing(t =>
             {
                 t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)))

@@ -290,7 +290,7 @@ public sealed class StorageUnavailableException : GroundworkException
     {
     }
 
-    /// <summary>Creates the error for <paramref name="operation"/> on <paramref name="provider"/>, with the cause's <paramref name="detail"/>.</summary>
+    /// <summary>Creates the error for <paramref name="operation"/> on <paramref name="provider"/>, with the kind of failure in <paramref name="detail"/>.</summary>
     public StorageUnavailableException(string provider, string operation, string detail)
         : base($"Storage '{provider}' is unavailable ({operation}): {detail}. Retry with the same operation id once it is back; it applies at most once.")
     {

@@ -18,7 +18,7 @@ public sealed class StorageErrorFilter : IIncomingGrainCallFilter
         }
         catch (Exception exception) when (exception is not GroundworkException && GroundworkException.FindIn(exception) is { } typed)
         {
-            throw typed;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(typed);
         }
     }
 }

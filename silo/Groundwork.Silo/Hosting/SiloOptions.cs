@@ -21,16 +21,26 @@ public sealed class SiloOptions
     /// <summary>Whether <c>Orleans:Clustering:ProviderType</c> names a real cluster (otherwise: one silo on localhost).</summary>
     public bool Clustered { get; set; }
 
-    /// <summary>The address this silo gives the others (<c>Orleans:Endpoints:AdvertisedIPAddress</c>); loopback when unset.</summary>
+    /// <summary>
+    /// The address this silo gives the others (<c>Orleans:Endpoints:AdvertisedIPAddress</c>). Unset: loopback on the
+    /// embedded default; in a cluster, Orleans picks the host's first non-loopback address.
+    /// </summary>
     public string? AdvertisedAddress { get; set; }
+
+    /// <summary>Where Orleans listens for silos, when it differs from the advertised address (<c>Orleans:Endpoints:SiloListeningEndpoint</c>).</summary>
+    public string? SiloListeningEndpoint { get; set; }
+
+    /// <summary>Where Orleans listens for clients, when it differs from the advertised address (<c>Orleans:Endpoints:GatewayListeningEndpoint</c>).</summary>
+    public string? GatewayListeningEndpoint { get; set; }
 
     /// <summary>Whether TLS is configured (<c>Groundwork:Tls:CertificatePath</c>).</summary>
     public bool TlsEnabled { get; set; }
 
     /// <summary>
     /// Whether a cluster may run without TLS between hosts (<c>Groundwork:Tls:AllowPlaintext</c>). Default false: a
-    /// silo that advertises an address other than loopback refuses to start without TLS, because API keys and
-    /// grain state would cross the network in clear. Set it only on a network that is itself encrypted.
+    /// clustered silo reachable from other hosts (an advertised address that is not loopback, none at all, or a
+    /// listening endpoint that is not loopback) refuses to start without TLS, because API keys and grain state would
+    /// cross the network in clear. Set it only on a network that is itself encrypted.
     /// </summary>
     public bool AllowPlaintext { get; set; }
 
@@ -107,6 +117,8 @@ public sealed class SiloOptions
         options.StorageConnectionString = configuration["Groundwork:Storage:ConnectionString"];
         options.Clustered = !string.IsNullOrEmpty(configuration["Orleans:Clustering:ProviderType"]);
         options.AdvertisedAddress = configuration["Orleans:Endpoints:AdvertisedIPAddress"];
+        options.SiloListeningEndpoint = configuration["Orleans:Endpoints:SiloListeningEndpoint"];
+        options.GatewayListeningEndpoint = configuration["Orleans:Endpoints:GatewayListeningEndpoint"];
         options.TlsEnabled = !string.IsNullOrWhiteSpace(configuration["Groundwork:Tls:CertificatePath"]);
         options.AllowPlaintext = configuration.GetValue("Groundwork:Tls:AllowPlaintext", false);
         options.OperatorKeyConfigured = !string.IsNullOrWhiteSpace(configuration["Groundwork:Access:OperatorKey"])

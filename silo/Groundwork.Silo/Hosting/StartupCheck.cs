@@ -37,13 +37,6 @@ public static class StartupCheck
                 $"Orleans:Endpoints:AdvertisedIPAddress '{advertised}' is not an IP address: give this silo's own IP (a host name does not work here).");
         }
 
-        if (options.Clustered && !options.TlsEnabled && !options.AllowPlaintext
-            && options.AdvertisedAddress is { Length: > 0 } exposed && IPAddress.TryParse(exposed, out var exposedAddress) && !IPAddress.IsLoopback(exposedAddress))
-        {
-            throw new StartupSettingException(
-                $"This silo advertises {exposed} to a cluster without TLS, so API keys and grain state would cross the network in clear: set Groundwork:Tls:CertificatePath, KeyPath and CaPath (deploy/make-certs.sh makes them), or Groundwork:Tls:AllowPlaintext=true on a network that is encrypted by other means.");
-        }
-
         if (options.ProbeTimeout <= TimeSpan.Zero || options.MissedProbesLimit < 1 || options.TableRefreshTimeout <= TimeSpan.Zero)
         {
             throw new StartupSettingException(
@@ -65,11 +58,45 @@ public static class StartupCheck
                 $"Groundwork:Telemetry:TraceSampleRatio '{options.TraceSampleRatioSetting}' is not a number from 0 to 1: use for example 0.1 to record one trace in ten.");
         }
 
+        if (options.Clustered && !options.TlsEnabled && !options.AllowPlaintext && ExposedWithoutTls(options) is { } exposed)
+        {
+            throw new StartupSettingException(
+                $"This clustered silo would be reachable on {exposed} without TLS, so API keys and grain state would cross the network in clear: set Groundwork:Tls:CertificatePath, KeyPath and CaPath (deploy/make-certs.sh makes them), or Groundwork:Tls:AllowPlaintext=true on a network that is encrypted by other means.");
+        }
+
         CheckWritable(options.StoragePath);
         foreach (var (address, port, setting) in Endpoints(options))
         {
             CheckPortFree(address, port, setting);
         }
+    }
+
+    /// <summary>
+    /// Where a clustered silo would be reachable from other hosts: its advertised address unless that is loopback (with
+    /// none, Orleans advertises and listens on the host's first non-loopback address), or a listening endpoint that is
+    /// not loopback. Null when it stays on this host.
+    /// </summary>
+    private static string? ExposedWithoutTls(SiloOptions options)
+    {
+        if (options.AdvertisedAddress is not { Length: > 0 } advertised)
+        {
+            return "the host's own address (Orleans:Endpoints:AdvertisedIPAddress is not set)";
+        }
+
+        if (IPAddress.TryParse(advertised, out var address) && !IPAddress.IsLoopback(address))
+        {
+            return advertised;
+        }
+
+        foreach (var listening in new[] { options.SiloListeningEndpoint, options.GatewayListeningEndpoint })
+        {
+            if (listening is { Length: > 0 } && !(IPEndPoint.TryParse(listening, out var endpoint) && IPAddress.IsLoopback(endpoint.Address)))
+            {
+                return listening;
+            }
+        }
+
+        return null;
     }
 
     private static void CheckWritable(string path)
