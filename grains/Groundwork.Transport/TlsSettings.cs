@@ -32,6 +32,13 @@ public sealed class TlsSettings
     /// </summary>
     public string? CaPath { get; set; }
 
+    /// <summary>
+    /// Whether a cluster may run without TLS between hosts (<c>Groundwork:Tls:AllowPlaintext</c>). Default false: a
+    /// clustered silo reachable from other hosts refuses to start without TLS, because API keys and grain state would
+    /// cross the network in clear. Set it only on a network that is itself encrypted.
+    /// </summary>
+    public bool AllowPlaintext { get; set; }
+
     /// <summary>Whether TLS is configured.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
 

@@ -11,24 +11,8 @@ public sealed class RedisClusteringTests
     public async Task Silo_and_client_find_each_other_through_redis_from_the_same_configuration_keys()
     {
         await using var redis = await RedisServer.StartAsync();
-        var id = "gw-" + Guid.NewGuid().ToString("n")[..8];
-        var operatorKey = "gwo_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        var cluster = new Dictionary<string, string>
-        {
-            ["Orleans__ClusterId"] = id,
-            ["Orleans__ServiceId"] = id,
-            ["Orleans__Clustering__ProviderType"] = "Redis",
-            ["Orleans__Clustering__ConnectionString"] = redis.ConnectionString,
-            ["Orleans__Endpoints__AdvertisedIPAddress"] = "127.0.0.1",
-            ["Groundwork__Access__OperatorKey"] = operatorKey,
-        };
-        await using var silo = SiloProcess.Start(environment: cluster);
-        await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
-
-        // The client gets the same keys, in configuration form, and no gateway port: it learns gateways from Redis.
-        var settings = cluster.ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
-        settings.Remove("Orleans:Endpoints:AdvertisedIPAddress");
-        settings.Remove("Groundwork:Access:OperatorKey");
+        var (silo, settings, operatorKey) = await StartClusteredSiloAsync(redis);
+        await using var _ = silo;
         string ownerKey;
         await using (var operatorClient = await GroundworkClientHost.ConnectAsync(operatorKey, settings))
         {
@@ -44,29 +28,13 @@ public sealed class RedisClusteringTests
     public async Task With_Redis_storage_a_state_over_MaxStateBytes_is_refused_with_the_limit_and_the_stored_list_is_kept()
     {
         await using var redis = await RedisServer.StartAsync();
-        var id = "gw-" + Guid.NewGuid().ToString("n")[..8];
-        var operatorKey = "gwo_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        var environment = new Dictionary<string, string>
+        var (silo, settings, operatorKey) = await StartClusteredSiloAsync(redis, new Dictionary<string, string>
         {
-            ["Orleans__ClusterId"] = id,
-            ["Orleans__ServiceId"] = id,
-            ["Orleans__Clustering__ProviderType"] = "Redis",
-            ["Orleans__Clustering__ConnectionString"] = redis.ConnectionString,
-            ["Orleans__Endpoints__AdvertisedIPAddress"] = "127.0.0.1",
             ["Groundwork__Storage__Kind"] = "Redis",
             ["Groundwork__Storage__ConnectionString"] = redis.ConnectionString,
             ["Groundwork__Storage__MaxStateBytes"] = "8192",
-            ["Groundwork__Access__OperatorKey"] = operatorKey,
-        };
-        await using var silo = SiloProcess.Start(environment: environment);
-        await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
-        var settings = new Dictionary<string, string?>
-        {
-            ["Orleans:ClusterId"] = id,
-            ["Orleans:ServiceId"] = id,
-            ["Orleans:Clustering:ProviderType"] = "Redis",
-            ["Orleans:Clustering:ConnectionString"] = redis.ConnectionString,
-        };
+        });
+        await using var _ = silo;
         await using var client = await GroundworkClientHost.ConnectAsync(operatorKey, settings);
         await client.Client.GetTenant("big").CreateAsync("Big", "ann");
         var list = client.Client.GetList("big/list/grows");
@@ -96,5 +64,47 @@ public sealed class RedisClusteringTests
 
         // Every acknowledged item is in Redis, and the refused one is not (read after the silo dropped its memory).
         Assert.Equal(stored, (await list.GetAsync()).Items.Select(item => item.Title));
+    }
+
+    /// <summary>
+    /// Starts a silo process that joins a cluster through <paramref name="redis"/> (plus <paramref name="extra"/>
+    /// settings), and gives the client settings: the same cluster keys in configuration form, and no gateway port,
+    /// so the client learns the gateways from Redis.
+    /// </summary>
+    private static async Task<(SiloProcess Silo, Dictionary<string, string?> ClientSettings, string OperatorKey)> StartClusteredSiloAsync(
+        RedisServer redis, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var id = "gw-" + Guid.NewGuid().ToString("n")[..8];
+        var operatorKey = "gwo_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var cluster = new Dictionary<string, string>
+        {
+            ["Orleans__ClusterId"] = id,
+            ["Orleans__ServiceId"] = id,
+            ["Orleans__Clustering__ProviderType"] = "Redis",
+            ["Orleans__Clustering__ConnectionString"] = redis.ConnectionString,
+        };
+        var environment = new Dictionary<string, string>(cluster)
+        {
+            ["Orleans__Endpoints__AdvertisedIPAddress"] = "127.0.0.1",
+            ["Groundwork__Access__OperatorKey"] = operatorKey,
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        var silo = SiloProcess.Start(environment: environment);
+        try
+        {
+            await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
+
+        var settings = cluster.ToDictionary(e => e.Key.Replace("__", ":", StringComparison.Ordinal), e => (string?)e.Value);
+        return (silo, settings, operatorKey);
     }
 }

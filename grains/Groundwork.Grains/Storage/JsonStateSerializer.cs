@@ -5,7 +5,7 @@ using Orleans.Storage;
 namespace Groundwork.Grains.Storage;
 
 /// <summary>
-/// Grain state as plain System.Text.Json, the same form the SQLite provider stores: no CLR type names in the
+/// Grain state as plain System.Text.Json, for the Redis provider and the SQLite provider alike: no CLR type names in the
 /// payload, so renaming a state class or moving it between assemblies never strands stored data (Orleans' default
 /// storage serializer writes <c>$type</c> names). A state larger than <paramref name="maxStateBytes"/> is refused
 /// with <see cref="LimitExceededException"/> before it is sent, so nothing is stored.
@@ -30,12 +30,22 @@ public sealed class JsonStateSerializer(int maxStateBytes = SqliteStorageOptions
     }
 
     /// <inheritdoc/>
-    public BinaryData Serialize<T>(T? input)
+    public BinaryData Serialize<T>(T? input) => new(ToUtf8(input));
+
+    /// <inheritdoc/>
+    public T Deserialize<T>(BinaryData input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return FromUtf8<T>(input.ToMemory().Span);
+    }
+
+    /// <summary>The state as UTF-8 JSON; over the size limit, <see cref="LimitExceededException"/> (also noted, see <see cref="NoteRefusals"/>).</summary>
+    public byte[] ToUtf8<T>(T? input)
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(input, Json);
         if (payload.Length <= maxStateBytes)
         {
-            return new BinaryData(payload);
+            return payload;
         }
 
         var refused = new LimitExceededException(StorageLimits.MaxStateBytes, maxStateBytes, payload.Length);
@@ -47,10 +57,7 @@ public sealed class JsonStateSerializer(int maxStateBytes = SqliteStorageOptions
         throw refused;
     }
 
-    /// <inheritdoc/>
-    public T Deserialize<T>(BinaryData input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return JsonSerializer.Deserialize<T>(input.ToMemory().Span, Json) ?? Activator.CreateInstance<T>();
-    }
+    /// <summary>A state from UTF-8 JSON; <c>null</c> gives a new <typeparamref name="T"/>.</summary>
+    public static T FromUtf8<T>(ReadOnlySpan<byte> utf8) =>
+        JsonSerializer.Deserialize<T>(utf8, Json) ?? Activator.CreateInstance<T>();
 }

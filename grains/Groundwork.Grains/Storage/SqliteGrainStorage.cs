@@ -21,10 +21,9 @@ namespace Groundwork.Grains.Storage;
 /// </remarks>
 public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
-
     private readonly string _name;
     private readonly SqliteStorageOptions _options;
+    private readonly JsonStateSerializer _serializer;
     private readonly ILogger<SqliteGrainStorage> _logger;
     private readonly string _connectionString;
     private readonly Lock _initializing = new();
@@ -36,6 +35,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         ArgumentNullException.ThrowIfNull(options);
         _name = name;
         _options = options;
+        _serializer = new JsonStateSerializer(options.MaxStateBytes);
         _logger = logger;
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -89,7 +89,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
 
         try
         {
-            grainState.State = JsonSerializer.Deserialize<T>(row.Value.Payload, Json) ?? Activator.CreateInstance<T>();
+            grainState.State = JsonStateSerializer.FromUtf8<T>(row.Value.Payload);
         }
         catch (JsonException exception)
         {
@@ -107,11 +107,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     {
         ArgumentNullException.ThrowIfNull(grainState);
         await EnsureInitializedAsync();
-        var payload = JsonSerializer.SerializeToUtf8Bytes(grainState.State, Json);
-        if (payload.Length > _options.MaxStateBytes)
-        {
-            throw new LimitExceededException(StorageLimits.MaxStateBytes, _options.MaxStateBytes, payload.Length);
-        }
+        var payload = _serializer.ToUtf8(grainState.State);
 
         var etag = await Task.Run(() => Write(stateName, grainId.ToString(), StateTypeName(typeof(T)), payload, grainState.ETag));
         grainState.ETag = etag;

@@ -25,9 +25,6 @@ public sealed partial class UnavailableStorageGuard(IGrainStorage inner, string 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         Guard("clear", grainId, () => inner.ClearStateAsync(stateName, grainId, grainState));
 
-    /// <summary>Whether <paramref name="exception"/> (or a cause of it) says the store could not be reached.</summary>
-    public static bool IsUnavailable(Exception exception) => Classify(exception) is not null;
-
     /// <summary>
     /// What kind of "could not be reached" <paramref name="exception"/> (or a cause of it) is: <c>not reachable</c>,
     /// <c>timed out</c> or <c>loading its data</c>; null when it is something else.
@@ -72,12 +69,13 @@ public sealed partial class UnavailableStorageGuard(IGrainStorage inner, string 
 
     private async Task Guard(string operation, GrainId grainId, Func<Task> call)
     {
-        var refusal = JsonStateSerializer.NoteRefusals();
+        // Only a write serializes a state, so only a write can be refused as too large.
+        var refusal = operation == "write" ? JsonStateSerializer.NoteRefusals() : null;
         try
         {
             await call();
         }
-        catch (Exception exception) when (refusal.Value is { } limit && exception != limit)
+        catch (Exception exception) when (refusal?.Value is { } limit && exception != limit)
         {
             // A state over the size limit, refused by the serializer inside the provider: the caller gets the limit.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(limit);

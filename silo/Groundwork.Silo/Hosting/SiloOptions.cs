@@ -33,17 +33,6 @@ public sealed class SiloOptions
     /// <summary>Where Orleans listens for clients, when it differs from the advertised address (<c>Orleans:Endpoints:GatewayListeningEndpoint</c>).</summary>
     public string? GatewayListeningEndpoint { get; set; }
 
-    /// <summary>Whether TLS is configured (<c>Groundwork:Tls:CertificatePath</c>).</summary>
-    public bool TlsEnabled { get; set; }
-
-    /// <summary>
-    /// Whether a cluster may run without TLS between hosts (<c>Groundwork:Tls:AllowPlaintext</c>). Default false: a
-    /// clustered silo reachable from other hosts (an advertised address that is not loopback, none at all, or a
-    /// listening endpoint that is not loopback) refuses to start without TLS, because API keys and grain state would
-    /// cross the network in clear. Set it only on a network that is itself encrypted.
-    /// </summary>
-    public bool AllowPlaintext { get; set; }
-
     /// <summary>Whether the operator key is configured (<c>Groundwork:Access:OperatorKey</c>, or an existing <c>OperatorKeyFile</c>).</summary>
     public bool OperatorKeyConfigured { get; set; }
 
@@ -119,8 +108,6 @@ public sealed class SiloOptions
         options.AdvertisedAddress = configuration["Orleans:Endpoints:AdvertisedIPAddress"];
         options.SiloListeningEndpoint = configuration["Orleans:Endpoints:SiloListeningEndpoint"];
         options.GatewayListeningEndpoint = configuration["Orleans:Endpoints:GatewayListeningEndpoint"];
-        options.TlsEnabled = !string.IsNullOrWhiteSpace(configuration["Groundwork:Tls:CertificatePath"]);
-        options.AllowPlaintext = configuration.GetValue("Groundwork:Tls:AllowPlaintext", false);
         options.OperatorKeyConfigured = !string.IsNullOrWhiteSpace(configuration["Groundwork:Access:OperatorKey"])
             || (configuration["Groundwork:Access:OperatorKeyFile"] is { Length: > 0 } keyFile && File.Exists(keyFile));
         options.ProbeTimeout = configuration.GetValue("Groundwork:Cluster:ProbeTimeout", options.ProbeTimeout);

@@ -43,9 +43,10 @@ public static class StartupCheck
                 "Groundwork:Cluster:ProbeTimeout and TableRefreshTimeout must be positive and Groundwork:Cluster:MissedProbesLimit at least 1.");
         }
 
+        var tls = Transport.TlsSettings.From(configuration);
         try
         {
-            Transport.TlsSettings.From(configuration).Validate();
+            tls.Validate();
         }
         catch (Transport.TlsSettingsException exception)
         {
@@ -58,7 +59,7 @@ public static class StartupCheck
                 $"Groundwork:Telemetry:TraceSampleRatio '{options.TraceSampleRatioSetting}' is not a number from 0 to 1: use for example 0.1 to record one trace in ten.");
         }
 
-        if (options.Clustered && !options.TlsEnabled && !options.AllowPlaintext && ExposedWithoutTls(options) is { } exposed)
+        if (options.Clustered && !tls.Enabled && !tls.AllowPlaintext && ExposedWithoutTls(options) is { } exposed)
         {
             throw new StartupSettingException(
                 $"This clustered silo would be reachable on {exposed} without TLS, so API keys and grain state would cross the network in clear: set Groundwork:Tls:CertificatePath, KeyPath and CaPath (deploy/make-certs.sh makes them), or Groundwork:Tls:AllowPlaintext=true on a network that is encrypted by other means.");
