@@ -80,6 +80,9 @@ public sealed class ClusterFixture : IAsyncLifetime
             // Spread activations over both silos (the default prefers the gateway silo the client talks to), so
             // failover tests find grains on a silo they can kill.
             silo.Services.AddSingleton<PlacementStrategy, RandomPlacement>();
+
+            // The test host's client asks every silo for its status through this system target.
+            silo.Services.AddSingleton(new Groundwork.Grains.Access.ClientSystemTarget("Orleans.Runtime.TestHooks.ITestHooks"));
         });
         builder.ConfigureClient(client => client.AddGroundworkCredentials());
         Cluster = builder.Build();

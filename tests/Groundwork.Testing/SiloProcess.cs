@@ -129,6 +129,13 @@ public sealed class SiloProcess : IAsyncDisposable
         return new SiloProcess(process, folder, http, gateway);
     }
 
+    /// <summary>The silo process's resident memory now, in bytes (Linux: VmRSS).</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
     /// <summary>The operator key the silo generated under <c>./data</c>.</summary>
     public string OperatorKey => File.ReadAllText(Path.Combine(Folder, "data", "operator.key")).Trim();
 

@@ -15,6 +15,19 @@ public abstract class GroundworkException : Exception
     }
 
     /// <summary>
+    /// Always null: a Groundwork error is an answer to the caller, and the silo's frames and source paths are not
+    /// the caller's business. The silo logs what it needs where it raises one.
+    /// </summary>
+    public override string? StackTrace => null;
+
+    /// <summary>
+    /// <paramref name="text"/> as it may be repeated back to a caller: at most <paramref name="limit"/> characters,
+    /// with the full length named when cut, so an error never grows with its input.
+    /// </summary>
+    protected static string Echo(string? text, int limit = 128) =>
+        text is null ? "" : text.Length <= limit ? text : $"{text[..limit]}... ({text.Length} characters)";
+
+    /// <summary>
     /// The first Groundwork error among <paramref name="exception"/> and its causes, if any. Orleans wraps what grain
     /// storage throws (a storage outage, a state over the size limit) in its own exception; callers get ours.
     /// </summary>
@@ -43,13 +56,13 @@ public sealed class InvalidResourceKeyException : GroundworkException
 
     /// <summary>Creates the error for <paramref name="key"/>.</summary>
     public InvalidResourceKeyException(string key, string reason)
-        : base($"Invalid resource key '{key}': {reason}.")
+        : base($"Invalid resource key '{Echo(key)}': {Echo(reason, 512)}.")
     {
-        Key = key;
-        Reason = reason;
+        Key = Echo(key);
+        Reason = Echo(reason, 512);
     }
 
-    /// <summary>The key as it was given.</summary>
+    /// <summary>The key as it was given (cut to 128 characters).</summary>
     [Id(0)] public string Key { get; private set; } = "";
 
     /// <summary>Why it was refused.</summary>
@@ -181,10 +194,10 @@ public sealed class NotFoundException : GroundworkException
 
     /// <summary>Creates the error for the <paramref name="kind"/> named <paramref name="id"/>.</summary>
     public NotFoundException(string kind, string id)
-        : base($"No {kind} '{id}'.")
+        : base($"No {kind} '{Echo(id)}'.")
     {
         Kind = kind;
-        Id = id;
+        Id = Echo(id);
     }
 
     /// <summary>What was looked for: <c>list</c>, <c>item</c>, <c>tenant</c>, <c>member</c>, <c>key</c>.</summary>
@@ -205,10 +218,10 @@ public sealed class AlreadyExistsException : GroundworkException
 
     /// <summary>Creates the error for the <paramref name="kind"/> named <paramref name="id"/>.</summary>
     public AlreadyExistsException(string kind, string id)
-        : base($"The {kind} '{id}' already exists.")
+        : base($"The {kind} '{Echo(id)}' already exists.")
     {
         Kind = kind;
-        Id = id;
+        Id = Echo(id);
     }
 
     /// <summary>What was being created.</summary>
@@ -229,10 +242,10 @@ public sealed class InvalidRequestException : GroundworkException
 
     /// <summary>Creates the error for <paramref name="field"/>.</summary>
     public InvalidRequestException(string field, string reason)
-        : base($"Invalid '{field}': {reason}.")
+        : base($"Invalid '{Echo(field)}': {Echo(reason, 512)}.")
     {
-        Field = field;
-        Reason = reason;
+        Field = Echo(field);
+        Reason = Echo(reason, 512);
     }
 
     /// <summary>The argument or field at fault.</summary>
@@ -310,4 +323,32 @@ public sealed class StorageUnavailableException : GroundworkException
     /// client's own message, which names hosts and keys, stays in the silo's log.
     /// </summary>
     [Id(2)] public string Detail { get; private set; } = "";
+}
+
+/// <summary>
+/// The silo met an error it did not expect while serving the call (a defect, not bad input). The details stay in the
+/// silo's log under <see cref="IncidentId"/>; the call may or may not have taken effect, so retry with the same
+/// operation id.
+/// </summary>
+[GenerateSerializer, Alias("gw.err.unexpected")]
+public sealed class UnexpectedErrorException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public UnexpectedErrorException()
+    {
+    }
+
+    /// <summary>Creates the error for the incident logged as <paramref name="incidentId"/>.</summary>
+    public UnexpectedErrorException(string incidentId, string kind)
+        : base($"The silo met an unexpected error ({kind}); its log names incident {incidentId}.")
+    {
+        IncidentId = incidentId;
+        Kind = kind;
+    }
+
+    /// <summary>The id under which the silo logged the error.</summary>
+    [Id(0)] public string IncidentId { get; private set; } = "";
+
+    /// <summary>The error's type name, without its message or stack.</summary>
+    [Id(1)] public string Kind { get; private set; } = "";
 }

@@ -88,7 +88,7 @@ public readonly partial record struct ResourceKey
     /// <summary>The key as text, <c>{tenant}/{kind}/{name}</c>: the grain's primary key.</summary>
     public override string ToString() => $"{Tenant}/{Kind}/{Name}";
 
-    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 }
 
@@ -115,7 +115,7 @@ public static partial class TenantId
     public static string Validate(string? tenant) =>
         IsValid(tenant, out var reason) ? tenant : throw new InvalidResourceKeyException(tenant ?? "", reason);
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }
 

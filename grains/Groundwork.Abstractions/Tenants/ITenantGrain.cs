@@ -76,7 +76,9 @@ public sealed record IssuedApiKey(
     [property: Id(0)] string KeyId,
     [property: Id(1)] string Key,
     [property: Id(2)] string Principal,
-    [property: Id(3)] KeyScope Scope);
+    [property: Id(3)] KeyScope Scope,
+    [property: Id(4)] string? Holder = null,
+    [property: Id(5)] TenantRole? HolderRole = null);
 
 /// <summary>A key as listed, without its secret.</summary>
 [GenerateSerializer, Immutable, Alias("gw.key-info")]
@@ -97,4 +99,6 @@ public sealed record KeyVerification(
     [property: Id(0)] AccessDenialReason? Refusal,
     [property: Id(1)] string? Principal,
     [property: Id(2)] TenantRole? Role,
-    [property: Id(3)] KeyScope Scope);
+    [property: Id(3)] KeyScope Scope,
+    [property: Id(4)] string? Holder = null,
+    [property: Id(5)] TenantRole? HolderRole = null);

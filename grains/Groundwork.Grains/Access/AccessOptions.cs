@@ -23,4 +23,10 @@ public sealed class AccessOptions
 
     /// <summary>How many verified keys a silo remembers. Default 10,000.</summary>
     public int CredentialCacheSize { get; set; } = 10_000;
+
+    /// <summary>
+    /// Feed watchers one API key may hold open on one silo, over all resources (each resource also bounds its own).
+    /// Default 100.
+    /// </summary>
+    public int MaxWatchersPerKey { get; set; } = 100;
 }

@@ -5,7 +5,8 @@ namespace Groundwork.Grains.Access;
 /// <summary>
 /// The one rule of who may do what, shared by every building block. Tenant owners and admins may do everything in
 /// their tenant; otherwise a resource's access list decides (editors write, viewers read, the owner administers),
-/// and a tenant-readable resource may be read by every member. Tenant-wide grains go by role alone.
+/// and a tenant-readable resource may be read by every member. Tenant-wide grains go by role alone. An edge key acting
+/// for an end user may do only what both may do: the end user's rights, never more than the key holder's.
 /// </summary>
 public static class AccessPolicy
 {
@@ -17,6 +18,19 @@ public static class AccessPolicy
     public static AccessDeniedException? Check(Caller caller, Requirement requirement, string tenant, AccessList? access)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        if (CheckOne(caller, requirement, tenant, access) is { } refusal)
+        {
+            return refusal;
+        }
+
+        return caller.Holder is { } holder && CheckOne(holder, requirement, tenant, access) is { } holderRefusal
+            ? new AccessDeniedException(holderRefusal.Reason,
+                $"the edge key of '{holder.Principal}' acts for '{caller.Principal}', and may not do more than its holder: {holderRefusal.Detail}")
+            : null;
+    }
+
+    private static AccessDeniedException? CheckOne(Caller caller, Requirement requirement, string tenant, AccessList? access)
+    {
         if (caller.IsOperator || requirement == Requirement.None)
         {
             return null;

@@ -7,7 +7,11 @@ namespace Groundwork.Grains.Access;
 /// <param name="Principal">Who acts: the key's member, or the end user an edge key acts for.</param>
 /// <param name="Role">The principal's current tenant role; null for an end user who is not a member.</param>
 /// <param name="IsOperator">Whether this is the operator key.</param>
-public sealed record Caller(string? Tenant, string Principal, TenantRole? Role, bool IsOperator)
+/// <param name="Holder">
+/// For an edge key acting for an end user: the key's own holder. The call may do only what both the end user and
+/// the holder may do (see <see cref="AccessPolicy"/>).
+/// </param>
+public sealed record Caller(string? Tenant, string Principal, TenantRole? Role, bool IsOperator, Caller? Holder = null)
 {
     /// <summary>The operator.</summary>
     public static readonly Caller Operator = new(null, "operator", TenantRole.Owner, IsOperator: true);

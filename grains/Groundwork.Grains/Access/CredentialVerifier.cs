@@ -7,11 +7,13 @@ namespace Groundwork.Grains.Access;
 
 /// <summary>
 /// Turns the key a call carries into a verified <see cref="Caller"/>, asking the key's tenant grain and
-/// remembering the answer for <see cref="AccessOptions.CredentialCacheDuration"/>.
+/// remembering the answer for <see cref="AccessOptions.CredentialCacheDuration"/>. Refusals are remembered for as
+/// long, so a flood of calls with one bad key asks the tenant once.
 /// </summary>
 public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operatorKey, IOptions<AccessOptions> options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Key, string? OnBehalfOf), (Caller Caller, DateTimeOffset Expires)> _cache = new();
+    private readonly ConcurrentDictionary<(string Key, string? OnBehalfOf), (AccessDeniedException Refusal, DateTimeOffset Expires)> _refused = new();
     private readonly AccessOptions _options = options.Value;
 
     /// <summary>
@@ -44,6 +46,11 @@ public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operato
             return cached.Caller;
         }
 
+        if (!fresh && _refused.TryGetValue((key, onBehalfOf), out var refused) && refused.Expires > now)
+        {
+            throw new AccessDeniedException(refused.Refusal.Reason, refused.Refusal.Detail);
+        }
+
         if (!ApiKeys.TryParseTenantKey(key, out var tenant, out var keyId, out var secret))
         {
             throw new AccessDeniedException(AccessDenialReason.MalformedCredential, "the API key is not of the form gwk_{tenant}_{id}_{secret}");
@@ -58,21 +65,30 @@ public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operato
         if (verdict.Refusal is { } refusal)
         {
             _cache.TryRemove((key, onBehalfOf), out _);
-            throw new AccessDeniedException(refusal, refusal switch
+            var denied = new AccessDeniedException(refusal, refusal switch
             {
                 AccessDenialReason.RevokedCredential => $"key {keyId} of tenant '{tenant}' was revoked",
                 AccessDenialReason.OnBehalfOfNotAllowed => $"key {keyId} has no edge scope, so it cannot act for '{onBehalfOf}'",
                 _ => $"key {keyId} is not a key of tenant '{tenant}'",
             });
+            if (_refused.Count >= _options.CredentialCacheSize)
+            {
+                _refused.Clear();
+            }
+
+            _refused[(key, onBehalfOf)] = (denied, now + _options.CredentialCacheDuration);
+            throw denied;
         }
 
-        var caller = new Caller(tenant, verdict.Principal!, verdict.Role, IsOperator: false);
+        var holder = verdict.Holder is null ? null : new Caller(tenant, verdict.Holder, verdict.HolderRole, IsOperator: false);
+        var caller = new Caller(tenant, verdict.Principal!, verdict.Role, IsOperator: false, holder);
         if (_cache.Count >= _options.CredentialCacheSize)
         {
             _cache.Clear();
         }
 
         _cache[(key, onBehalfOf)] = (caller, now + _options.CredentialCacheDuration);
+        _refused.TryRemove((key, onBehalfOf), out _);
         return caller;
     }
 }

@@ -1,9 +1,10 @@
 namespace Groundwork.Grains.Access;
 
 /// <summary>
-/// Marks grain calls made by silo code on its own account (the dashboard, the runtime, grain timers) with the
-/// cluster's internal token, so the access filter can tell them from calls that came in through the gateway without
-/// a key. Calls that carry a caller's key keep it and get no token; calls to clients (observers) never get one.
+/// Stamps every grain call that silo code makes (grains, system targets, the runtime, hosted services) with the
+/// cluster's internal token, whether or not the call also carries a caller's key: the access filter lets only
+/// stamped calls reach Orleans' system targets and extensions. Calls made while serving an outside request
+/// (<see cref="CallOrigin.IsExternal"/>, outside any grain) get no token, and calls to clients never carry it.
 /// </summary>
 public sealed class InternalCallMarker(OperatorKey operatorKey) : IOutgoingGrainCallFilter
 {
@@ -14,10 +15,14 @@ public sealed class InternalCallMarker(OperatorKey operatorKey) : IOutgoingGrain
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (RequestContext.Get(Groundwork.Access.CallHeaders.ApiKey) is null && RequestContext.Get(Header) is null &&
-            !context.TargetId.IsClient())
+        if (!context.TargetId.IsClient() && (context.SourceContext is not null || !CallOrigin.IsExternal))
         {
             RequestContext.Set(Header, operatorKey.InternalToken);
+        }
+        else if (RequestContext.Get(Header) is not null)
+        {
+            // A call to a client (an observer), or on behalf of an outside request: the token stays in the silo.
+            RequestContext.Remove(Header);
         }
 
         await context.Invoke();

@@ -11,6 +11,7 @@ namespace Groundwork.Grains.Access;
 public sealed partial class OperatorKey
 {
     private readonly Lazy<byte[]> _hash;
+    private readonly Lazy<string> _internalToken;
 
     /// <summary>Resolves the operator key from <paramref name="options"/>.</summary>
     public OperatorKey(IOptions<AccessOptions> options, ILogger<OperatorKey> logger)
@@ -18,6 +19,7 @@ public sealed partial class OperatorKey
         ArgumentNullException.ThrowIfNull(options);
         var value = options.Value;
         _hash = new Lazy<byte[]>(() => ApiKeys.Hash(Resolve(value, logger)));
+        _internalToken = new Lazy<string>(() => Convert.ToHexStringLower(SHA256.HashData([.. "groundwork-internal:"u8, .. _hash.Value])));
     }
 
     /// <summary>Whether <paramref name="presented"/> is the operator key (constant time).</summary>
@@ -28,12 +30,23 @@ public sealed partial class OperatorKey
     /// The token silo code puts on its own calls (<see cref="InternalCallMarker"/>), derived from the operator key so
     /// every silo of a cluster shares it and no client can compute it.
     /// </summary>
-    public string InternalToken => Convert.ToHexStringLower(SHA256.HashData([.. "groundwork-internal:"u8, .. _hash.Value]));
+    public string InternalToken => _internalToken.Value;
 
     /// <summary>Whether <paramref name="presented"/> is this cluster's internal token (constant time).</summary>
-    public bool IsInternalToken(string? presented) =>
-        presented is not null && CryptographicOperations.FixedTimeEquals(
-            System.Text.Encoding.ASCII.GetBytes(presented), System.Text.Encoding.ASCII.GetBytes(InternalToken));
+    public bool IsInternalToken(string? presented)
+    {
+        var token = InternalToken;
+        if (presented is null || presented.Length != token.Length)
+        {
+            return false;
+        }
+
+        Span<byte> a = stackalloc byte[token.Length];
+        Span<byte> b = stackalloc byte[token.Length];
+        return System.Text.Encoding.ASCII.GetBytes(presented, a) == token.Length &&
+               System.Text.Encoding.ASCII.GetBytes(token, b) == token.Length &&
+               CryptographicOperations.FixedTimeEquals(a, b);
+    }
 
     /// <summary>Resolves now, so a bad key or file stops the silo at start rather than at the first call.</summary>
     public void EnsureResolved() => _ = _hash.Value;
@@ -64,7 +77,7 @@ public sealed partial class OperatorKey
             return stored;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Storage.PrivateFiles.EnsureFolder(Path.GetDirectoryName(path)!);
         var key = ApiKeys.NewOperatorKey();
         var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())

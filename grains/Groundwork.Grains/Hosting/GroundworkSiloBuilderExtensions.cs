@@ -26,13 +26,13 @@ public static class GroundworkSiloBuilderExtensions
         var services = builder.Services;
         services.AddOptions<AccessOptions>()
             .Bind(configuration.GetSection(AccessOptions.SectionName))
-            .Validate(o => o.CredentialCacheDuration >= TimeSpan.Zero && o.CredentialCacheSize > 0,
-                "Groundwork:Access:CredentialCacheDuration must not be negative and CredentialCacheSize must be positive")
+            .Validate(o => o.CredentialCacheDuration >= TimeSpan.Zero && o.CredentialCacheSize > 0 && o.MaxWatchersPerKey > 0,
+                "Groundwork:Access:CredentialCacheDuration must not be negative, and CredentialCacheSize and MaxWatchersPerKey must be positive")
             .ValidateOnStart();
         services.AddOptions<ListOptions>()
             .Bind(configuration.GetSection(ListOptions.SectionName))
             .Validate(o => o.MaxItems > 0 && o.MaxTitleLength > 0 && o.MaxItemTitleLength > 0 && o.MaxNotesLength >= 0 &&
-                           o.MaxAccessEntries >= 0 && o.FeedRetention > 0 && o.IdempotencyMinEntries >= 0 &&
+                           o.MaxAccessEntries >= 0 && o.FeedRetention > 0 && o.MaxWatchers > 0 && o.IdempotencyMinEntries >= 0 &&
                            o.IdempotencyMaxEntries >= o.IdempotencyMinEntries && o.MaxOperationIdLength > 0,
                 "Groundwork:Lists limits must be positive, and IdempotencyMaxEntries at least IdempotencyMinEntries")
             .ValidateOnStart();
@@ -43,6 +43,7 @@ public static class GroundworkSiloBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OperatorKey>();
         services.TryAddSingleton<CredentialVerifier>();
+        services.TryAddSingleton<WatcherCount>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, OperatorKeyResolver>();
         builder.AddIncomingGrainCallFilter<AccessControlFilter>();
         builder.AddOutgoingGrainCallFilter<InternalCallMarker>();

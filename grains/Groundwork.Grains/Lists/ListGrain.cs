@@ -18,6 +18,7 @@ public sealed partial class ListGrain(
     IOptions<ListOptions> options,
     IOptions<AccessOptions> accessOptions,
     CredentialVerifier verifier,
+    WatcherCount watcherCount,
     TimeProvider time,
     ILogger<ListGrain> logger) : Grain, IListGrain, IAccessControlled
 {
@@ -34,6 +35,7 @@ public sealed partial class ListGrain(
     private bool _registering;
     private ResourceKey? _key;
     private InvalidResourceKeyException? _keyError;
+    private int _watchers;
 
     private ListState State => state.State;
 
@@ -276,7 +278,14 @@ public sealed partial class ListGrain(
 
         // Changes already durable when the watch starts are history being replayed; only later ones measure lag.
         var liveAfter = _durableVersion;
+        if (_watchers >= _limits.MaxWatchers)
+        {
+            throw new LimitExceededException("Lists:MaxWatchers", _limits.MaxWatchers, _watchers + 1);
+        }
+
+        using var perKey = apiKey is null ? null : watcherCount.Enter(apiKey);
         var blockTag = new KeyValuePair<string, object?>("block", Block);
+        _watchers++;
         GroundworkMetrics.FeedWatchers.Add(1, blockTag);
         try
         {
@@ -329,6 +338,7 @@ public sealed partial class ListGrain(
         }
         finally
         {
+            _watchers--;
             GroundworkMetrics.FeedWatchers.Add(-1, blockTag);
         }
     }

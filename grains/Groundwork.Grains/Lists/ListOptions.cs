@@ -27,6 +27,9 @@ public sealed class ListOptions
     /// <summary>Changes kept for feed watchers; a cursor older than these must resync. Default 1,000.</summary>
     public int FeedRetention { get; set; } = 1_000;
 
+    /// <summary>Feed watchers open on one list at once, from all callers. Default 1,000.</summary>
+    public int MaxWatchers { get; set; } = 1_000;
+
     /// <summary>Operation ids always remembered, however old. Default 1,000.</summary>
     public int IdempotencyMinEntries { get; set; } = 1_000;
 

@@ -132,7 +132,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     private void Initialize()
     {
         var path = DatabasePath;
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        PrivateFiles.EnsureFolder(System.IO.Path.GetDirectoryName(path)!);
+        PrivateFiles.EnsureDatabaseFile(path);
         using var connection = Open();
         using var command = connection.CreateCommand();
         command.CommandText = """

@@ -187,7 +187,14 @@ public sealed class TenantGrain(
     /// <inheritdoc/>
     public Task<KeyVerification> VerifyKeyAsync(string keyId, byte[] secretHash, string? onBehalfOf)
     {
-        if (!State.Created || keyId is null || secretHash is null || !State.Keys.TryGetValue(keyId, out var key) ||
+        if (!State.Created)
+        {
+            // A key naming a tenant that does not exist: answer, and leave no activation behind.
+            DeactivateOnIdle();
+            return Refuse(AccessDenialReason.UnknownCredential);
+        }
+
+        if (keyId is null || secretHash is null || !State.Keys.TryGetValue(keyId, out var key) ||
             !CryptographicOperations.FixedTimeEquals(key.SecretHash, secretHash))
         {
             return Refuse(AccessDenialReason.UnknownCredential);
@@ -210,7 +217,7 @@ public sealed class TenantGrain(
 
         // The end user's own role, but never more than the edge key's holder has.
         TenantRole? userRole = State.Members.TryGetValue(onBehalfOf, out var r) ? (TenantRole)Math.Min((int)r, (int)role) : null;
-        return Task.FromResult(new KeyVerification(null, onBehalfOf, userRole, key.Scope));
+        return Task.FromResult(new KeyVerification(null, onBehalfOf, userRole, key.Scope, key.Principal, role));
 
         static Task<KeyVerification> Refuse(AccessDenialReason reason) =>
             Task.FromResult(new KeyVerification(reason, null, null, KeyScope.Standard));
@@ -234,6 +241,7 @@ public sealed class TenantGrain(
     {
         if (!State.Created)
         {
+            DeactivateOnIdle(); // nothing to keep in memory for a tenant that does not exist
             throw new NotFoundException("tenant", this.GetPrimaryKeyString());
         }
     }

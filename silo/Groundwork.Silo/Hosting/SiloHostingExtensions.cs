@@ -66,6 +66,10 @@ public static class SiloHostingExtensions
             }
 
             silo.UseGroundworkTls(configuration);
+
+            // After TLS, so the guard reads decrypted frames. Without TLS the silo port is open to every local user
+            // (the embedded default) or to the network (AllowPlaintext), so messages there are checked too.
+            silo.UseGroundworkMessageGuard(configuration, guardSiloPort: !TlsSettings.From(configuration).Enabled);
             silo.AddActivityPropagation();
             silo.AddDashboard();
         });
@@ -89,6 +93,24 @@ public static class SiloHostingExtensions
     public static WebApplication MapGroundworkEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+
+        // Every HTTP request is an outside caller: grain calls made while serving it carry no internal token, so
+        // they are checked by the key they carry. Requests authenticated with the operator key (the dashboard) act
+        // as the silo.
+        app.Use(async (context, next) =>
+        {
+            if (context.GetEndpoint()?.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>()
+                    .Any(a => a.Policy == DashboardAccess.Policy) == true)
+            {
+                CallOrigin.MarkOperator();
+            }
+            else
+            {
+                CallOrigin.MarkExternal();
+            }
+
+            await next(context);
+        });
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

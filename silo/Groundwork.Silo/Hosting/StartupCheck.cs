@@ -53,6 +53,13 @@ public static class StartupCheck
             throw new StartupSettingException(exception.Message);
         }
 
+        var messages = new Transport.MessageLimits();
+        configuration.GetSection(Transport.MessageLimits.SectionName).Bind(messages);
+        if (messages.Problem() is { } messageProblem)
+        {
+            throw new StartupSettingException($"{messageProblem}.");
+        }
+
         if (!(options.TraceSampleRatio is >= 0 and <= 1))
         {
             throw new StartupSettingException(
@@ -106,7 +113,7 @@ public static class StartupCheck
         try
         {
             var folder = Path.GetDirectoryName(full)!;
-            Directory.CreateDirectory(folder);
+            Grains.Storage.PrivateFiles.EnsureFolder(folder);
             var probe = Path.Combine(folder, $".write-check-{Environment.ProcessId}");
             File.WriteAllText(probe, "");
             File.Delete(probe);
