@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
+using Orleans.Metadata;
 using Orleans.Serialization;
 
 namespace Groundwork.Transport;
@@ -19,7 +20,7 @@ namespace Groundwork.Transport;
 /// <see cref="RefusedBody"/>, which Orleans answers with the typed error at once. A header over the limits, or
 /// bytes that are not Orleans frames, end the connection. Counted in <c>groundwork.messages.refused{reason}</c>.
 /// </remarks>
-internal sealed partial class MessageGuard(MessageLimits limits, Serializer serializer, ILogger<MessageGuard> logger)
+internal sealed partial class MessageGuard(MessageLimits limits, Serializer serializer, MessageGuard.InterfaceCheck? interfaces, ILogger<MessageGuard> logger)
 {
     private const int MaxPreambleBytes = 1024; // Orleans' own limit for the connection preamble
     private static readonly Meter Meter = new("Groundwork");
@@ -165,10 +166,14 @@ internal sealed partial class MessageGuard(MessageLimits limits, Serializer seri
             }
 
             var header = buffer.Slice(8, headerLength);
-            if (MessageScanner.CheckHeader(header, limits) is { } headerProblem)
+            if (MessageScanner.CheckHeader(header, limits, out var targetType, out var interfaceType) is { } headerProblem)
             {
                 return headerProblem;
             }
+
+            // A call of an interface the target grain does not implement would fail inside Orleans with its own
+            // InvalidCastException (and stack) before any filter runs: answer it here, typed.
+            var mismatch = interfaces?.Check(targetType, interfaceType);
 
             if (bodyLength > limits.MaxBodyBytes)
             {
@@ -188,7 +193,7 @@ internal sealed partial class MessageGuard(MessageLimits limits, Serializer seri
             }
 
             var frame = buffer.Slice(0, 8L + headerLength + bodyLength);
-            if (bodyLength > 0 && MessageScanner.CheckBody(frame.Slice(8 + headerLength), limits) is { } bodyProblem)
+            if ((mismatch ?? (bodyLength > 0 ? MessageScanner.CheckBody(frame.Slice(8 + headerLength), limits) : null)) is { } bodyProblem)
             {
                 Refused.Add(1, new KeyValuePair<string, object?>("reason", "body-shape"));
                 LogRefused(logger, bodyProblem.Detail);
@@ -234,6 +239,42 @@ internal sealed partial class MessageGuard(MessageLimits limits, Serializer seri
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused a message from a client: {Problem}")]
     private static partial void LogRefused(ILogger logger, string problem);
+
+    /// <summary>Which grain types implement which of the silo's grain interfaces, from its grain manifest.</summary>
+    internal sealed class InterfaceCheck(IClusterManifestProvider manifest)
+    {
+        private readonly Lazy<(Dictionary<string, HashSet<string>> ByGrain, HashSet<string> All)> _map = new(() =>
+        {
+            var byGrain = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+            foreach (var (grain, properties) in manifest.LocalGrainManifest.Grains)
+            {
+                byGrain[grain.ToString()!] = [.. properties.Properties
+                    .Where(p => p.Key.StartsWith(WellKnownGrainTypeProperties.ImplementedInterfacePrefix, StringComparison.Ordinal))
+                    .Select(p => p.Value)];
+            }
+
+            return (byGrain, [.. byGrain.Values.SelectMany(i => i)]);
+        });
+
+        /// <summary>
+        /// Null, unless <paramref name="interfaceType"/> is one that grain classes implement and the class of
+        /// <paramref name="targetType"/> does not (extensions are installed per activation and pass).
+        /// </summary>
+        public BodyProblem? Check(string? targetType, string? interfaceType)
+        {
+            if (targetType is null || interfaceType is null)
+            {
+                return null;
+            }
+
+            var (byGrain, all) = _map.Value;
+            return byGrain.TryGetValue(targetType, out var implemented) && all.Contains(interfaceType) && !implemented.Contains(interfaceType)
+                ? BodyProblem.Malformed($"grains of type '{Cut(targetType)}' do not implement '{Cut(interfaceType)}'")
+                : null;
+        }
+
+        private static string Cut(string text) => text.Length <= 128 ? text : text[..128] + "...";
+    }
 
     private sealed class State
     {

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
+using Microsoft.Extensions.Logging;
+using Orleans.Serialization;
 using Orleans.Serialization.Configuration;
 using Orleans.Serialization.Serializers;
 
@@ -34,7 +36,7 @@ public static class MessageGuardExtensions
         builder.Services.Configure<TypeManifestOptions>(o => o.AllowedTypes.Add(typeof(RefusedBody).FullName!));
         builder.Configure<SiloConnectionOptions>(o =>
         {
-            o.ConfigureGatewayInboundConnection(connection => Use(connection, limits));
+            o.ConfigureGatewayInboundConnection(connection => Use(connection, limits, checkInterfaces: true));
             if (guardSiloPort)
             {
                 o.ConfigureSiloInboundConnection(connection => Use(connection, new MessageLimits
@@ -44,15 +46,20 @@ public static class MessageGuardExtensions
                     MaxNestingDepth = limits.MaxNestingDepth,
                     MaxRequestContextEntries = limits.MaxRequestContextEntries,
                     MaxTypeNameBytes = limits.MaxTypeNameBytes,
-                }));
+                }, checkInterfaces: false));
             }
         });
         return builder;
     }
 
-    private static void Use(IConnectionBuilder connection, MessageLimits limits)
+    private static void Use(IConnectionBuilder connection, MessageLimits limits, bool checkInterfaces)
     {
-        var guard = ActivatorUtilities.CreateInstance<MessageGuard>(connection.ApplicationServices, limits);
+        var services = connection.ApplicationServices;
+        MessageGuard.InterfaceCheck? interfaces = checkInterfaces
+            ? new MessageGuard.InterfaceCheck(services.GetRequiredService<IClusterManifestProvider>())
+            : null;
+        var guard = new MessageGuard(limits, services.GetRequiredService<Serializer>(), interfaces,
+            services.GetRequiredService<ILogger<MessageGuard>>());
         connection.Use(next => context => guard.OnConnectionAsync(context, next));
     }
 }

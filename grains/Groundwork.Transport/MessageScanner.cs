@@ -29,9 +29,14 @@ internal static class MessageScanner
     private const int MaxCacheUpdates = 1024;
     private const int MaxGenericNesting = 16;
 
-    /// <summary>Null when the header is well formed and within <paramref name="limits"/>, else why not.</summary>
-    public static string? CheckHeader(ReadOnlySequence<byte> header, MessageLimits limits)
+    /// <summary>
+    /// Null when the header is well formed and within <paramref name="limits"/>, else why not; with the target's
+    /// grain type and the called interface's type, when the header names them.
+    /// </summary>
+    public static string? CheckHeader(ReadOnlySequence<byte> header, MessageLimits limits, out string? targetType, out string? interfaceType)
     {
+        targetType = null;
+        interfaceType = null;
         try
         {
             var reader = Reader.Create(header, null!);
@@ -39,7 +44,7 @@ internal static class MessageScanner
             reader.Skip(8); // correlation id
             SkipIdSpan(ref reader); // sending grain: type, key
             SkipIdSpan(ref reader);
-            SkipIdSpan(ref reader); // target grain: type, key
+            targetType = ReadIdSpan(ref reader); // target grain: type, key
             SkipIdSpan(ref reader);
             SkipLengthPrefixed(ref reader); // sending silo
             SkipLengthPrefixed(ref reader); // target silo
@@ -50,7 +55,7 @@ internal static class MessageScanner
 
             if ((flags & HasInterfaceType) != 0)
             {
-                SkipIdSpan(ref reader);
+                interfaceType = ReadIdSpan(ref reader);
             }
 
             if ((flags & HasInterfaceVersion) != 0)
@@ -239,6 +244,25 @@ internal static class MessageScanner
         {
             reader.Skip(4 + (long)length); // hash code, then the bytes
         }
+    }
+
+    private static string? ReadIdSpan(ref Reader<ReadOnlySequenceInput> reader)
+    {
+        var length = reader.ReadVarUInt32();
+        if (length == 0)
+        {
+            return null;
+        }
+
+        if (length > 1024)
+        {
+            throw new InvalidDataException("an id longer than 1 KiB");
+        }
+
+        reader.Skip(4); // hash code
+        Span<byte> bytes = stackalloc byte[(int)length];
+        reader.ReadBytes(bytes);
+        return System.Text.Encoding.UTF8.GetString(bytes);
     }
 
     private static void SkipLengthPrefixed(ref Reader<ReadOnlySequenceInput> reader) => reader.Skip(reader.ReadVarUInt32());

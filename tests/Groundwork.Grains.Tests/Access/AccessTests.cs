@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Reflection;
 using Groundwork.Access;
 using Groundwork.Client;
+using Groundwork.Grains.Access;
 using Groundwork.Lists;
 using Groundwork.Tenants;
 using Groundwork.Testing;
@@ -84,6 +85,24 @@ public sealed class AccessTests(ClusterFixture fixture)
         {
             Assert.NotEmpty(await management.GetActiveGrains(listType));
         }
+    }
+
+    [Fact]
+    public async Task A_keyless_call_made_while_serving_an_outside_request_does_not_act_as_the_silo()
+    {
+        var siloGrains = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
+        var management = siloGrains.GetGrain<IManagementGrain>(0);
+
+        // Silo code with no key (a hosted service, a timer) is the silo itself.
+        Assert.NotEmpty(await Task.Run(() => management.GetHosts()));
+
+        // The same call from a flow the web host marked as an outside request (an anonymous HTTP request) is not.
+        var denied = await Task.Run(async () =>
+        {
+            CallOrigin.MarkExternal();
+            return await Assert.ThrowsAsync<AccessDeniedException>(() => management.GetHosts());
+        });
+        Assert.Equal(AccessDenialReason.OperatorOnly, denied.Reason);
     }
 
     [Fact]

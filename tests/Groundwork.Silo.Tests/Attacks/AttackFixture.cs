@@ -57,6 +57,27 @@ public sealed class AttackFixture : IAsyncLifetime
         (await RawClient.WithKeyAsync(Operator, () => Raw.Client.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics()))
             .Where(s => s.GrainType.Contains(grainTypeName, StringComparison.Ordinal)).Sum(s => s.ActivationCount);
 
+    /// <summary>The silo's <c>groundwork_access_refusals_total</c> for <paramref name="reason"/>, from <c>/metrics</c>.</summary>
+    public async Task<double> RefusalsAsync(string reason)
+    {
+        using var http = new HttpClient { BaseAddress = Silo.BaseAddress };
+        var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        return text.Split('\n')
+            .Where(l => l.StartsWith("groundwork_access_refusals_total{", StringComparison.Ordinal) && l.Contains($"reason=\"{reason}\"", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Waits up to 15 s for <paramref name="condition"/>, failing with <paramref name="what"/>.</summary>
+    public static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            await Task.Delay(100);
+        }
+    }
+
     public async Task DisposeAsync()
     {
         await Raw.DisposeAsync();

@@ -113,6 +113,13 @@ public sealed class AttackTests(AttackFixture fixture)
         var otherTenant = await Assert.ThrowsAsync<AccessDeniedException>(() => RawClient.WithKeyAsync(fixture.AlphaOwnerKey,
             () => feed.DisposeAsync(Guid.NewGuid()).AsTask()));
         Assert.Equal(AccessDenialReason.WrongTenant, otherTenant.Reason);
+        // Cancelling is one-way (no answer comes back): the refusal shows in the silo's refusal counter.
+        var before = await fixture.RefusalsAsync("MissingCredential");
+        await RawClient.WithKeyAsync(null,
+            () => RawClient.CallExtensionAsync(list, "Orleans.Runtime.IGrainCallCancellationExtension", "CancelRequestAsync",
+                GrainId.Create("sys.client", "someone")));
+        await AttackFixture.WaitForAsync(async () => await fixture.RefusalsAsync("MissingCredential") > before, "the keyless cancellation is refused");
+
         // A runtime interface the grain does not implement fails before any filter (Orleans casts first): refused either way.
         Assert.NotNull(await Record.ExceptionAsync(() => RawClient.WithKeyAsync(fixture.BetaOwnerKey,
             () => list.AsReference<IRemindable>().ReceiveReminder("x", default))));
@@ -124,7 +131,7 @@ public sealed class AttackTests(AttackFixture fixture)
         var tenantsBefore = await fixture.ActivationsAsync("TenantGrain");
         var listsBefore = await fixture.ActivationsAsync("ListGrain");
         var calls = Enumerable.Range(0, 2_000).Select(i => i % 2 == 0
-            ? RawClient.WithKeyAsync($"gwk_nobody{i}_{new string('0', 16)}_{new string('0', 64)}",
+            ? RawClient.WithKeyAsync($"gwk_nobody{i}_{new string('0', 12)}_{new string('0', 64)}",
                 () => Raw.Client.GetGrain<IListGrain>($"nobody{i}/list/x").GetAsync())
             : RawClient.WithKeyAsync("not a key", () => Raw.Client.GetGrain<IListGrain>($"Bad Key {i}").GetAsync()));
         foreach (var call in calls.Chunk(100))
@@ -179,6 +186,12 @@ public sealed class AttackTests(AttackFixture fixture)
         var invalid = await Assert.ThrowsAsync<InvalidResourceKeyException>(() => RawClient.WithKeyAsync(fixture.AlphaOwnerKey,
             () => Raw.Client.GetGrain<IListGrain>($"{fixture.Alpha}/list/{longName}").GetAsync()));
         Assert.True(invalid.Message.Length < 1_000, $"the error is {invalid.Message.Length} characters long");
+
+        // IListGrain on a tenant's id: a typed answer, not the runtime's InvalidCastException with its stack.
+        var wrongKind = await Assert.ThrowsAsync<InvalidRequestException>(() => RawClient.WithKeyAsync(fixture.AlphaOwnerKey,
+            () => Raw.Client.GetGrain<IListGrain>(GrainId.Create("tenant", fixture.Alpha)).GetAsync()));
+        Assert.Contains("do not implement", wrongKind.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Groundwork.Grains", wrongKind.ToString(), StringComparison.Ordinal);
 
         // A typed error carries no server frames or source paths.
         Assert.DoesNotContain("Groundwork.Grains", invalid.ToString(), StringComparison.Ordinal);
