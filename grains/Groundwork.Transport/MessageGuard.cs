@@ -20,12 +20,22 @@ namespace Groundwork.Transport;
 /// <see cref="RefusedBody"/>, which Orleans answers with the typed error at once. A header over the limits, or
 /// bytes that are not Orleans frames, end the connection. Counted in <c>groundwork.messages.refused{reason}</c>.
 /// </remarks>
-internal sealed partial class MessageGuard(MessageLimits limits, Serializer serializer, MessageGuard.InterfaceCheck? interfaces, ILogger<MessageGuard> logger)
+internal sealed partial class MessageGuard(
+    MessageLimits limits,
+    Serializer serializer,
+    MessageGuard.InterfaceCheck? interfaces,
+    RefusalBudget? budget,
+    ILogger<MessageGuard> logger)
 {
     private const int MaxPreambleBytes = 1024; // Orleans' own limit for the connection preamble
+
+    // A header past MaxHeaderBytes is still read, to answer its caller, up to this; past it the connection ends.
+    private const int HardMaxHeaderBytes = 1024 * 1024;
     private static readonly Meter Meter = new("Groundwork");
     private static readonly Counter<long> Refused = Meter.CreateCounter<long>("groundwork.messages.refused", "{message}",
-        "Messages from clients refused before Orleans read them, by reason (body-size, body-shape, header).");
+        "Messages from clients refused before Orleans read them, by reason: answered (header, body-size, body-shape) or the connection ended (connection).");
+    private static readonly Counter<long> Held = Meter.CreateCounter<long>("groundwork.messages.held", "{message}",
+        "Requests held back because their client had used up its budget of refused calls.");
 
     /// <summary>Runs one connection through the guard.</summary>
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
@@ -71,21 +81,30 @@ internal sealed partial class MessageGuard(MessageLimits limits, Serializer seri
                 }
                 finally
                 {
-                    input.AdvanceTo(buffer.Start, buffer.End);
+                    // When holding back a client in debt, nothing new needs to arrive to go on.
+                    input.AdvanceTo(buffer.Start, state.Hold > TimeSpan.Zero ? buffer.Start : buffer.End);
                 }
 
                 if (fatal is not null)
                 {
-                    Refused.Add(1, new KeyValuePair<string, object?>("reason", "header"));
+                    Refused.Add(1, new KeyValuePair<string, object?>("reason", "connection"));
                     LogClosed(logger, remote ?? "?", fatal);
                     error = new InvalidDataException($"Groundwork refused a message: {fatal}");
                     break;
                 }
 
                 var flush = await output.FlushAsync();
-                if (flush.IsCompleted || flush.IsCanceled || result.IsCompleted || result.IsCanceled)
+                if (flush.IsCompleted || flush.IsCanceled || (result.IsCompleted && state.Hold == TimeSpan.Zero) || result.IsCanceled)
                 {
                     break;
+                }
+
+                if (state.Hold > TimeSpan.Zero)
+                {
+                    Held.Add(1);
+                    await Task.Delay(state.Hold);
+                    state.Hold = TimeSpan.Zero;
+                    state.Paid = true;
                 }
             }
         }
@@ -150,9 +169,9 @@ internal sealed partial class MessageGuard(MessageLimits limits, Serializer seri
 
             var headerLength = ReadInt32(buffer);
             var bodyLength = ReadInt32(buffer.Slice(4));
-            if (headerLength <= 0 || headerLength > limits.MaxHeaderBytes)
+            if (headerLength <= 0 || headerLength > HardMaxHeaderBytes)
             {
-                return $"a message header of {headerLength} bytes; the limit is {limits.MaxHeaderBytes} ({MessageLimits.SectionName}:MaxHeaderBytes)";
+                return $"a message header of {headerLength} bytes";
             }
 
             if (bodyLength < 0)
@@ -166,24 +185,56 @@ internal sealed partial class MessageGuard(MessageLimits limits, Serializer seri
             }
 
             var header = buffer.Slice(8, headerLength);
-            if (MessageScanner.CheckHeader(header, limits, out var targetType, out var interfaceType) is { } headerProblem)
+            var headerProblem = MessageScanner.CheckHeader(header, limits, out var facts);
+            if (headerProblem is { Answer: null })
             {
-                return headerProblem;
+                return headerProblem.Detail;
             }
 
-            // A call of an interface the target grain does not implement would fail inside Orleans with its own
-            // InvalidCastException (and stack) before any filter runs: answer it here, typed.
-            var mismatch = interfaces?.Check(targetType, interfaceType);
-
-            if (bodyLength > limits.MaxBodyBytes)
+            if (facts.IsRequest && budget is not null)
             {
-                // Skip the body as it arrives, then let Orleans answer the caller with the refusal.
-                Refused.Add(1, new KeyValuePair<string, object?>("reason", "body-size"));
-                var problem = new BodyProblem("Messages:MaxBodyBytes", limits.MaxBodyBytes, bodyLength, $"a body of {bodyLength} bytes");
-                state.Replacement = Frame(header, problem);
+                // One connection speaks for one client, so what its calls cost is counted against it.
+                state.Client ??= facts.Sender;
+                if (!string.Equals(state.Client, facts.Sender, StringComparison.Ordinal))
+                {
+                    return "requests in the name of more than one client";
+                }
+
+                if (!state.Paid && budget.DelayFor(state.Client) is { } hold && hold > TimeSpan.Zero)
+                {
+                    state.Hold = hold;
+                    return null;
+                }
+
+                state.Paid = false;
+            }
+
+            var answer = headerProblem?.Answer ??
+                (headerLength > limits.MaxHeaderBytes
+                    ? new BodyProblem("Messages:MaxHeaderBytes", limits.MaxHeaderBytes, headerLength, $"a header of {headerLength} bytes")
+                    : bodyLength > limits.MaxBodyBytes
+                        ? new BodyProblem("Messages:MaxBodyBytes", limits.MaxBodyBytes, bodyLength, $"a body of {bodyLength} bytes")
+                        : null);
+            if (answer is not null)
+            {
+                // Skip the body as it arrives (never held whole), then let Orleans answer the caller with the
+                // refusal; the request context, if it is what broke a limit, is dropped unread.
+                Refused.Add(1, new KeyValuePair<string, object?>("reason", answer.Limit == "Messages:MaxBodyBytes" ? "body-size" : "header"));
+                LogRefused(logger, answer.Detail);
+                state.Replacement = Frame(WithoutRequestContext(header, facts.RequestContextStart), answer);
                 state.SkipRemaining = bodyLength;
                 buffer = buffer.Slice(8 + headerLength);
-                LogRefused(logger, problem.Detail);
+                if (facts.IsRequest)
+                {
+                    budget?.Refused(state.Client!);
+                }
+
+                if (bodyLength == 0)
+                {
+                    output.Write(state.Replacement);
+                    state.Replacement = null;
+                }
+
                 continue;
             }
 
@@ -192,10 +243,18 @@ internal sealed partial class MessageGuard(MessageLimits limits, Serializer seri
                 return null;
             }
 
+            // A call of an interface the target grain does not implement would fail inside Orleans with its own
+            // InvalidCastException (and stack) before any filter runs: answer it here, typed.
+            var mismatch = interfaces?.Check(facts.TargetType, facts.InterfaceType);
             var frame = buffer.Slice(0, 8L + headerLength + bodyLength);
             if ((mismatch ?? (bodyLength > 0 ? MessageScanner.CheckBody(frame.Slice(8 + headerLength), limits) : null)) is { } bodyProblem)
             {
                 Refused.Add(1, new KeyValuePair<string, object?>("reason", "body-shape"));
+                if (facts.IsRequest)
+                {
+                    budget?.Refused(state.Client!);
+                }
+
                 LogRefused(logger, bodyProblem.Detail);
                 output.Write(Frame(header, bodyProblem));
             }
@@ -206,6 +265,20 @@ internal sealed partial class MessageGuard(MessageLimits limits, Serializer seri
 
             buffer = buffer.Slice(frame.Length);
         }
+    }
+
+    /// <summary>The header cut before its request context, with the flag that announces one cleared.</summary>
+    private static ReadOnlySequence<byte> WithoutRequestContext(ReadOnlySequence<byte> header, long requestContextStart)
+    {
+        if (requestContextStart < 0)
+        {
+            return header;
+        }
+
+        var bytes = header.Slice(0, requestContextStart).ToArray();
+        var flags = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, flags & ~(1u << 4)); // Orleans' HasRequestContextData
+        return new ReadOnlySequence<byte>(bytes);
     }
 
     private byte[] Frame(ReadOnlySequence<byte> header, BodyProblem problem)
@@ -279,6 +352,9 @@ internal sealed partial class MessageGuard(MessageLimits limits, Serializer seri
     private sealed class State
     {
         public bool PreambleSeen;
+        public string? Client;
+        public TimeSpan Hold;
+        public bool Paid;
         public long SkipRemaining;
         public byte[]? Replacement;
     }

@@ -32,6 +32,7 @@ public static class MessageGuardExtensions
         }
 
         builder.Services.AddSingleton(limits);
+        builder.Services.AddSingleton<RefusalBudget>();
         builder.Services.AddSingleton<IGeneralizedCodec, RefusedBodyCodec>();
         builder.Services.Configure<TypeManifestOptions>(o => o.AllowedTypes.Add(typeof(RefusedBody).FullName!));
         builder.Configure<SiloConnectionOptions>(o =>
@@ -59,7 +60,7 @@ public static class MessageGuardExtensions
             ? new MessageGuard.InterfaceCheck(services.GetRequiredService<IClusterManifestProvider>())
             : null;
         var guard = new MessageGuard(limits, services.GetRequiredService<Serializer>(), interfaces,
-            services.GetRequiredService<ILogger<MessageGuard>>());
+            checkInterfaces ? services.GetRequiredService<RefusalBudget>() : null, services.GetRequiredService<ILogger<MessageGuard>>());
         connection.Use(next => context => guard.OnConnectionAsync(context, next));
     }
 }

@@ -35,6 +35,15 @@ public sealed class MessageLimits
     /// <summary>Bytes in one type name written on the wire (generic arguments included). Default 1 KiB.</summary>
     public int MaxTypeNameBytes { get; set; } = 1024;
 
+    /// <summary>
+    /// Refused calls per second a client may cause, over <see cref="RefusalBurst"/>, before its connection is slowed
+    /// to this rate (see <see cref="RefusalBudget"/>). 0 turns the budget off. Default 50.
+    /// </summary>
+    public int RefusalsPerSecond { get; set; } = 50;
+
+    /// <summary>Refused calls a client may cause at once before <see cref="RefusalsPerSecond"/> applies. Default 500.</summary>
+    public int RefusalBurst { get; set; } = 500;
+
     /// <summary>Why these limits cannot work, or null.</summary>
     public string? Problem() =>
         MaxHeaderBytes < 1024 ? $"{SectionName}:MaxHeaderBytes must be at least 1024" :
@@ -42,5 +51,6 @@ public sealed class MessageLimits
         MaxNestingDepth is < 8 or > 1000 ? $"{SectionName}:MaxNestingDepth must be 8-1000" :
         MaxRequestContextEntries is < 8 or > 1000 ? $"{SectionName}:MaxRequestContextEntries must be 8-1000" :
         MaxTypeNameBytes < 256 ? $"{SectionName}:MaxTypeNameBytes must be at least 256" :
+        RefusalsPerSecond < 0 || RefusalBurst < 1 ? $"{SectionName}:RefusalsPerSecond must not be negative and RefusalBurst must be positive" :
         null;
 }

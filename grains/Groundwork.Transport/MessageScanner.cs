@@ -30,22 +30,23 @@ internal static class MessageScanner
     private const int MaxGenericNesting = 16;
 
     /// <summary>
-    /// Null when the header is well formed and within <paramref name="limits"/>, else why not; with the target's
-    /// grain type and the called interface's type, when the header names them.
+    /// Null when the header is well formed and within <paramref name="limits"/> (its length aside), else why not;
+    /// with what the header says of the message (<paramref name="facts"/>). A problem in the request context leaves
+    /// the rest of the header usable (<see cref="HeaderProblem.Answer"/>): the caller can be answered.
     /// </summary>
-    public static string? CheckHeader(ReadOnlySequence<byte> header, MessageLimits limits, out string? targetType, out string? interfaceType)
+    public static HeaderProblem? CheckHeader(ReadOnlySequence<byte> header, MessageLimits limits, out HeaderFacts facts)
     {
-        targetType = null;
-        interfaceType = null;
+        facts = default;
         try
         {
             var reader = Reader.Create(header, null!);
             var flags = reader.ReadUInt32();
             reader.Skip(8); // correlation id
-            SkipIdSpan(ref reader); // sending grain: type, key
+            var senderType = ReadIdSpan(ref reader); // sending grain: type, key
+            var senderKey = ReadIdSpan(ref reader);
+            var targetType = ReadIdSpan(ref reader); // target grain: type, key
             SkipIdSpan(ref reader);
-            targetType = ReadIdSpan(ref reader); // target grain: type, key
-            SkipIdSpan(ref reader);
+            string? interfaceType = null;
             SkipLengthPrefixed(ref reader); // sending silo
             SkipLengthPrefixed(ref reader); // target silo
             if ((flags & HasTimeToLive) != 0)
@@ -58,6 +59,8 @@ internal static class MessageScanner
                 interfaceType = ReadIdSpan(ref reader);
             }
 
+            facts = new HeaderFacts((flags >> 16) & 0xF, $"{senderType}/{senderKey}", targetType, interfaceType, -1);
+
             if ((flags & HasInterfaceVersion) != 0)
             {
                 _ = reader.ReadVarUInt32();
@@ -68,48 +71,61 @@ internal static class MessageScanner
                 var updates = reader.ReadVarUInt32();
                 if (updates > MaxCacheUpdates)
                 {
-                    return $"{updates} cache updates in the header";
+                    return new HeaderProblem($"{updates} cache updates in the header", null);
                 }
 
                 for (var i = 0; i < updates; i++)
                 {
                     if (SkipField(ref reader, limits.MaxNestingDepth, limits) is { } problem)
                     {
-                        return $"cache update: {problem.Detail}";
+                        return new HeaderProblem($"cache update: {problem.Detail}", null);
                     }
                 }
             }
 
             if ((flags & HasRequestContextData) != 0)
             {
-                var entries = reader.ReadVarUInt32();
-                if (entries > limits.MaxRequestContextEntries)
+                facts = facts with { RequestContextStart = reader.Position };
+                try
                 {
-                    return $"{entries} request-context entries; the limit is {limits.MaxRequestContextEntries} ({MessageLimits.SectionName}:MaxRequestContextEntries)";
+                    var entries = reader.ReadVarUInt32();
+                    if (entries > limits.MaxRequestContextEntries)
+                    {
+                        return Answerable(new BodyProblem("Messages:MaxRequestContextEntries", limits.MaxRequestContextEntries, entries,
+                            $"{entries} request-context entries"));
+                    }
+
+                    for (var i = 0; i < entries; i++)
+                    {
+                        var keyLength = reader.ReadVarUInt32();
+                        if (keyLength == 0 || keyLength - 1 > MaxRequestContextKeyBytes)
+                        {
+                            return Answerable(BodyProblem.Malformed($"a request-context key that is missing or longer than {MaxRequestContextKeyBytes} bytes"));
+                        }
+
+                        reader.Skip(keyLength - 1);
+                        if (SkipField(ref reader, MaxRequestContextDepth, limits) is { } problem)
+                        {
+                            return Answerable(problem.Limit == "Messages:MaxNestingDepth"
+                                ? new BodyProblem("Messages:MaxRequestContextDepth", MaxRequestContextDepth, problem.Attempted, $"a request-context value {problem.Detail}")
+                                : BodyProblem.Malformed($"a request-context value: {problem.Detail}"));
+                        }
+                    }
                 }
-
-                for (var i = 0; i < entries; i++)
+                catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
-                    var keyLength = reader.ReadVarUInt32();
-                    if (keyLength == 0 || keyLength - 1 > MaxRequestContextKeyBytes)
-                    {
-                        return "a request-context key that is missing or longer than 256 bytes";
-                    }
-
-                    reader.Skip(keyLength - 1);
-                    if (SkipField(ref reader, MaxRequestContextDepth, limits) is { } problem)
-                    {
-                        return $"request-context value: {problem.Detail}";
-                    }
+                    return Answerable(BodyProblem.Malformed("a request context that is not Orleans'"));
                 }
             }
 
-            return reader.Position == header.Length ? null : "bytes after the request context";
+            return reader.Position == header.Length ? null : new HeaderProblem("bytes after the request context", null);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            return "a header that is not an Orleans message header";
+            return new HeaderProblem("a header that is not an Orleans message header", null);
         }
+
+        static HeaderProblem Answerable(BodyProblem answer) => new(answer.Detail, answer);
     }
 
     /// <summary>Null when the body is one well-formed field within <paramref name="limits"/>, else the limit it breaks.</summary>
@@ -267,6 +283,20 @@ internal static class MessageScanner
 
     private static void SkipLengthPrefixed(ref Reader<ReadOnlySequenceInput> reader) => reader.Skip(reader.ReadVarUInt32());
 }
+
+/// <summary>What a message header says: its direction, the sending grain (as <c>{type}/{key}</c>), the target's type and the interface.</summary>
+/// <remarks><see cref="RequestContextStart"/> is where the request context begins in the header, or -1.</remarks>
+internal readonly record struct HeaderFacts(uint Direction, string Sender, string? TargetType, string? InterfaceType, long RequestContextStart)
+{
+    /// <summary>A request or a one-way request (not a response).</summary>
+    public bool IsRequest => Direction is 1 or 3;
+}
+
+/// <summary>
+/// What is wrong with a header: with <see cref="Answer"/>, the rest of the header is sound and the caller can be told
+/// (the request context is dropped); without, the connection must end.
+/// </summary>
+internal sealed record HeaderProblem(string Detail, BodyProblem? Answer);
 
 /// <summary>Why a message body is refused: a limit it breaks, or (with no limit) bytes that are not a message body.</summary>
 /// <param name="Limit">The limit's name, as <see cref="LimitExceededException.Limit"/> reports it; null when malformed.</param>

@@ -30,7 +30,8 @@ public sealed partial class AccessControlFilter(
     CredentialVerifier verifier,
     OperatorKey operatorKey,
     IEnumerable<ClientSystemTarget> extraSystemTargets,
-    ILogger<AccessControlFilter> logger) : IIncomingGrainCallFilter
+    ILogger<AccessControlFilter> logger,
+    Transport.RefusalBudget? refusalBudget = null) : IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<MethodInfo, Requirement?> Requirements = new();
     private static readonly Assembly Contract = typeof(RequiresAttribute).Assembly;
@@ -194,6 +195,13 @@ public sealed partial class AccessControlFilter(
     /// <summary>Counts the refusal and drops the activation if this call brought it up, so refusals leave nothing behind.</summary>
     private GroundworkException Refuse(IIncomingGrainCallContext context, GroundworkException refusal)
     {
+        // A client's refusals count against its connection's budget (the message guard slows a client in debt).
+        if (context.SourceId is { } source && source.IsClient() &&
+            !operatorKey.IsInternalToken(RequestContext.Get(InternalCallMarker.Header) as string))
+        {
+            refusalBudget?.Refused(source.ToString());
+        }
+
         var target = context.TargetContext;
         if (!target.GrainId.IsSystemTarget() && target.GrainInstance is not null && !_served.TryGetValue(target, out _))
         {

@@ -13,6 +13,8 @@ public sealed class AttackFixture : IAsyncLifetime
 {
     public const int WatchersPerKey = 5;
 
+    public const int RefusalBurst = 5_000;
+
     public SiloProcess Silo { get; private set; } = null!;
 
     public RawClient Raw { get; private set; } = null!;
@@ -34,6 +36,10 @@ public sealed class AttackFixture : IAsyncLifetime
         Silo = SiloProcess.Start(environment: new Dictionary<string, string>
         {
             ["Groundwork__Access__MaxWatchersPerKey"] = WatchersPerKey.ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+            // The other tests refuse thousands of calls through one connection; the budget is tried on its own.
+            ["Groundwork__Messages__RefusalBurst"] = RefusalBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Groundwork__Messages__RefusalsPerSecond"] = "500",
         });
         await Silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
         Raw = await RawClient.ConnectAsync(Silo.GatewayPort);
@@ -58,12 +64,15 @@ public sealed class AttackFixture : IAsyncLifetime
             .Where(s => s.GrainType.Contains(grainTypeName, StringComparison.Ordinal)).Sum(s => s.ActivationCount);
 
     /// <summary>The silo's <c>groundwork_access_refusals_total</c> for <paramref name="reason"/>, from <c>/metrics</c>.</summary>
-    public async Task<double> RefusalsAsync(string reason)
+    public Task<double> RefusalsAsync(string reason) => MetricAsync("groundwork_access_refusals_total", $"reason=\"{reason}\"");
+
+    /// <summary>The sum of the series of <paramref name="name"/> (whose labels contain <paramref name="label"/>) on <c>/metrics</c>.</summary>
+    public async Task<double> MetricAsync(string name, string label = "")
     {
         using var http = new HttpClient { BaseAddress = Silo.BaseAddress };
         var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         return text.Split('\n')
-            .Where(l => l.StartsWith("groundwork_access_refusals_total{", StringComparison.Ordinal) && l.Contains($"reason=\"{reason}\"", StringComparison.Ordinal))
+            .Where(l => (l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal)) && l.Contains(label, StringComparison.Ordinal))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 

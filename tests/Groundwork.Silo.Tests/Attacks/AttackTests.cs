@@ -70,14 +70,32 @@ public sealed class AttackTests(AttackFixture fixture)
     [Theory]
     [InlineData(200_000)]
     [InlineData(20_000)]
-    public async Task A_request_context_value_nested_deep_closes_that_connection_only(int depth)
+    public async Task A_request_context_value_nested_deep_is_refused_unread_and_the_silo_stays_up(int depth)
     {
         await using var frames = new RawFrames(Raw.Services);
         var nested = frames.NestedValue(depth);
         await frames.ConnectAsync(fixture.Silo.GatewayPort);
         await frames.SendAsync(GrainId.Create("list", $"{fixture.Alpha}/list/shared"), nested, frames.StringBody(10));
-        Assert.Null(await frames.ReadErrorAsync(TimeSpan.FromSeconds(20)));
+        var error = await frames.ReadErrorAsync(TimeSpan.FromSeconds(20));
+        if (nested.Length > 1024 * 1024)
+        {
+            Assert.Null(error); // a header past 1 MiB is not even read: the connection ends
+        }
+        else
+        {
+            Assert.Equal("Messages:MaxRequestContextDepth", Assert.IsType<LimitExceededException>(error).Limit);
+        }
+
         await fixture.AssertSiloAnswersAsync();
+    }
+
+    [Fact]
+    public async Task A_header_over_the_limit_is_answered_with_the_limit_at_once()
+    {
+        var refused = await Assert.ThrowsAsync<LimitExceededException>(() => RawClient.WithKeyAsync(new string('k', 64 * 1024),
+            () => Raw.Client.GetGrain<IListGrain>($"{fixture.Alpha}/list/shared").GetAsync()));
+        Assert.Equal("Messages:MaxHeaderBytes", refused.Limit);
+        Assert.True(refused.Message.Length < 300, refused.Message);
     }
 
     [Fact]
@@ -159,6 +177,26 @@ public sealed class AttackTests(AttackFixture fixture)
         while (DateTime.UtcNow < deadline);
 
         Assert.True(tenants <= 20 && lists <= 20, $"{tenants} tenant and {lists} list activations remain after 2,000 refused calls");
+    }
+
+    [Fact]
+    public async Task A_connection_that_keeps_causing_refusals_is_held_back_and_others_are_not()
+    {
+        await using var flooder = await RawClient.ConnectAsync(fixture.Silo.GatewayPort);
+        var heldBefore = await fixture.MetricAsync("groundwork_messages_held_total");
+        // Past its burst, the connection is in debt: requests that arrive then wait for their turn.
+        var calls = Enumerable.Range(0, AttackFixture.RefusalBurst + 1_000).Select(i =>
+            Record.ExceptionAsync(() => RawClient.WithKeyAsync("not a key", () => flooder.Client.GetGrain<IListGrain>($"{fixture.Alpha}/list/shared").GetAsync())));
+        foreach (var chunk in calls.Chunk(200))
+        {
+            Assert.All(await Task.WhenAll(chunk), e => Assert.IsType<AccessDeniedException>(e));
+        }
+
+        var held = await fixture.MetricAsync("groundwork_messages_held_total");
+        Assert.True(held > heldBefore, $"the flooding connection was never held back ({heldBefore} -> {held}; refusals {await fixture.MetricAsync("groundwork_access_refusals_total")}, refused messages {await fixture.MetricAsync("groundwork_messages_refused_total")})");
+
+        // Another client's connection has no debt: its call goes straight through.
+        await fixture.AssertSiloAnswersAsync();
     }
 
     [Fact]
