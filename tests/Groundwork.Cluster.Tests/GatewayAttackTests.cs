@@ -21,7 +21,7 @@ public sealed class GatewayAttackTests(ClusterHarness cluster)
                 () => raw.CallSystemTargetAsync("Orleans.ISiloControl", "silo-control", silo, "GetActiveGrains", GrainType.Create("list"))));
             Assert.Equal(AccessDenialReason.OperatorOnly, control.Reason);
             var gossip = await Assert.ThrowsAsync<AccessDeniedException>(() => RawClient.WithKeyAsync(null,
-                () => raw.CallSystemTargetAsync("Orleans.Runtime.IMembershipService", "clustering", silo, "Ping", 1)));
+                () => raw.CallSystemTargetAsync("Orleans.Runtime.IMembershipService", "clustering", silo, "MembershipChangeNotification")));
             Assert.Equal(AccessDenialReason.OperatorOnly, gossip.Reason);
         }
 

@@ -90,7 +90,7 @@ public sealed class ClusterHarness : IAsyncLifetime
         Directory.CreateDirectory(_root);
         MakeReadable(_root);
         Compose = await ComposeFile.LoadAsync();
-        var published = await PublishAsync();
+        var published = await PublishAsync(_root);
         CertificateFolder = Path.Combine(_root, "certs");
         await MakeCertificatesAsync(CertificateFolder, Path.Combine(_root, "ca"));
         var secrets = Path.Combine(_root, "secrets");
@@ -351,11 +351,13 @@ public sealed class ClusterHarness : IAsyncLifetime
         return environment;
     }
 
-    private static async Task<string> PublishAsync()
+    private static async Task<string> PublishAsync(string root)
     {
         // The published build, as the Dockerfile makes it, from the build the tests already did (same configuration).
+        // It goes beside the silos' folders, not into the checkout: the silos run under their own user ids, which
+        // cannot enter a checkout in a folder only its owner may enter (root's home, say).
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var output = Path.Combine(Repository.Root, "silo", "Groundwork.Silo", "bin", configuration, "publish-cluster-tests");
+        var output = Path.Combine(root, "publish");
         await Tools.RunAsync("dotnet", "publish", Path.Combine(Repository.Root, "silo", "Groundwork.Silo", "Groundwork.Silo.csproj"),
             "-c", configuration, "--no-build", "--nologo", "-o", output);
         var assembly = Path.Combine(output, "Groundwork.Silo.dll");

@@ -46,10 +46,15 @@ public sealed class AttackTests(AttackFixture fixture)
     [Fact]
     public async Task Membership_gossip_from_a_client_is_refused_and_the_silo_stays_up()
     {
-        // Any call to the membership service, gossip included, is refused before it runs.
-        var refused = await Assert.ThrowsAsync<AccessDeniedException>(() => RawClient.WithKeyAsync(null,
-            () => Raw.CallSystemTargetAsync("Orleans.Runtime.IMembershipService", "clustering", Silo, "Ping", 1)));
-        Assert.Equal(AccessDenialReason.OperatorOnly, refused.Reason);
+        // Gossip (a snapshot, here an empty one, that would say this silo is dead) and every other call to the
+        // membership service are refused before they run, whatever they carry.
+        foreach (var (method, arguments) in new (string, object?[])[] { ("MembershipChangeNotification", []), ("Ping", [1]) })
+        {
+            var refused = await Assert.ThrowsAsync<AccessDeniedException>(() => RawClient.WithKeyAsync(null,
+                () => Raw.CallSystemTargetAsync("Orleans.Runtime.IMembershipService", "clustering", Silo, method, arguments)));
+            Assert.Equal(AccessDenialReason.OperatorOnly, refused.Reason);
+        }
+
         await fixture.AssertSiloAnswersAsync();
     }
 
@@ -62,6 +67,8 @@ public sealed class AttackTests(AttackFixture fixture)
         foreach (var key in new[] { null, fixture.AlphaOwnerKey, fixture.Operator })
         {
             await Assert.ThrowsAsync<AccessDeniedException>(() => RawClient.WithKeyAsync(key, () => table.ReadAllAsync()));
+            await Assert.ThrowsAsync<AccessDeniedException>(() => RawClient.WithKeyAsync(key,
+                () => RawClient.CallExtensionAsync(table, "Orleans.IMembershipTable", "UpdateRow")));
         }
 
         await fixture.AssertSiloAnswersAsync();
