@@ -41,8 +41,8 @@ public sealed class MessageLimits
     /// </summary>
     public int RefusalsPerSecond { get; set; } = 50;
 
-    /// <summary>Refused calls a client may cause at once before <see cref="RefusalsPerSecond"/> applies. Default 500.</summary>
-    public int RefusalBurst { get; set; } = 500;
+    /// <summary>Refused calls a client may cause at once before <see cref="RefusalsPerSecond"/> applies. Default 100.</summary>
+    public int RefusalBurst { get; set; } = 100;
 
     /// <summary>Why these limits cannot work, or null.</summary>
     public string? Problem() =>

@@ -13,7 +13,7 @@ namespace Groundwork.Benchmarks;
 internal static class FloodBench
 {
     private const int Readers = 4;
-    private const int ReadsPerReader = 1_500;
+    private const int ReadsPerReader = 3_000;
     private const int FloodCalls = 20_000;
     private const int FloodInFlight = 64;
 
@@ -58,7 +58,7 @@ internal static class FloodBench
 
         var p99Alone = Percentile(alone, 0.99);
         var p99During = Percentile(during, 0.99);
-        var setting = budget ? "refusal budget on (default: 50/s after a burst of 500)" : "refusal budget off (RefusalsPerSecond=0)";
+        var setting = budget ? "refusal budget on (default: 50/s after a burst of 100)" : "refusal budget off (RefusalsPerSecond=0)";
         return
         [
             Row($"{setting}: another tenant's read, {Readers} callers, no flood", alone),
