@@ -18,10 +18,10 @@ public sealed class AttackTests(AttackFixture fixture)
     private SiloAddress Silo => Raw.Silos.Single(s => s.Endpoint.Port != 0); // the manifest also names the client itself
 
     [Theory]
-    [InlineData("GetActiveGrains", null)]
-    [InlineData("ForceGarbageCollection", null)]
-    [InlineData("ForceActivationCollection", "zero")]
-    public async Task Silo_control_refuses_a_client_without_the_operator_key(string method, string? argument)
+    [InlineData("GetActiveGrains")]
+    [InlineData("ForceGarbageCollection")]
+    [InlineData("ForceActivationCollection")]
+    public async Task Silo_control_refuses_a_client_without_the_operator_key(string method)
     {
         object?[] arguments = method switch
         {
@@ -29,7 +29,6 @@ public sealed class AttackTests(AttackFixture fixture)
             "ForceActivationCollection" => [TimeSpan.Zero],
             _ => [],
         };
-        _ = argument;
         foreach (var key in new[] { null, fixture.AlphaOwnerKey })
         {
             var refused = await Assert.ThrowsAsync<AccessDeniedException>(() => RawClient.WithKeyAsync(key,
