@@ -219,15 +219,10 @@ internal sealed partial class MessageGuard(
             {
                 // Skip the body as it arrives (never held whole), then let Orleans answer the caller with the
                 // refusal; the request context, if it is what broke a limit, is dropped unread.
-                Refused.Add(1, new KeyValuePair<string, object?>("reason", answer.Limit == "Messages:MaxBodyBytes" ? "body-size" : "header"));
-                LogRefused(logger, answer.Detail);
+                CountRefusal(answer.Limit == "Messages:MaxBodyBytes" ? "body-size" : "header", answer, facts, state);
                 state.Replacement = Frame(WithoutRequestContext(header, facts.RequestContextStart), answer);
                 state.SkipRemaining = bodyLength;
                 buffer = buffer.Slice(8 + headerLength);
-                if (facts.IsRequest)
-                {
-                    budget?.Refused(state.Client!);
-                }
 
                 if (bodyLength == 0)
                 {
@@ -249,13 +244,7 @@ internal sealed partial class MessageGuard(
             var frame = buffer.Slice(0, 8L + headerLength + bodyLength);
             if ((mismatch ?? (bodyLength > 0 ? MessageScanner.CheckBody(frame.Slice(8 + headerLength), limits) : null)) is { } bodyProblem)
             {
-                Refused.Add(1, new KeyValuePair<string, object?>("reason", "body-shape"));
-                if (facts.IsRequest)
-                {
-                    budget?.Refused(state.Client!);
-                }
-
-                LogRefused(logger, bodyProblem.Detail);
+                CountRefusal("body-shape", bodyProblem, facts, state);
                 output.Write(Frame(header, bodyProblem));
             }
             else
@@ -264,6 +253,17 @@ internal sealed partial class MessageGuard(
             }
 
             buffer = buffer.Slice(frame.Length);
+        }
+    }
+
+    /// <summary>Counts an answered refusal, and charges it to the client's budget when it refuses a request.</summary>
+    private void CountRefusal(string reason, BodyProblem problem, HeaderFacts facts, State state)
+    {
+        Refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        LogRefused(logger, problem.Detail);
+        if (facts.IsRequest)
+        {
+            budget?.Refused(state.Client!);
         }
     }
 

@@ -105,18 +105,18 @@ public sealed partial class AccessControlFilter(
         else
         {
             throw Refuse(context, new AccessDeniedException(AccessDenialReason.UndeclaredMethod,
-                $"{declaring?.Name}.{method.Name} is not part of Groundwork's contract"));
+                $"{declaring?.Name}.{method.Name} is not part of Groundwork's contract"), fromSilo);
         }
 
         if (resource.KeyError is { } keyError)
         {
-            throw Refuse(context, keyError);
+            throw Refuse(context, keyError, fromSilo);
         }
 
         if (requirement is null)
         {
             throw Refuse(context, new AccessDeniedException(AccessDenialReason.UndeclaredMethod,
-                $"{method.DeclaringType?.Name}.{method.Name} declares no access requirement"));
+                $"{method.DeclaringType?.Name}.{method.Name} declares no access requirement"), fromSilo);
         }
 
         Caller? caller = null;
@@ -130,12 +130,12 @@ public sealed partial class AccessControlFilter(
             }
             catch (GroundworkException refused) when (refused is AccessDeniedException or InvalidRequestException)
             {
-                throw Refuse(context, refused);
+                throw Refuse(context, refused, fromSilo);
             }
 
             if (AccessPolicy.Check(caller, requirement.Value, resource.Tenant!, resource.AccessList) is { } refusal)
             {
-                throw Refuse(context, refusal);
+                throw Refuse(context, refusal, fromSilo);
             }
         }
 
@@ -170,7 +170,7 @@ public sealed partial class AccessControlFilter(
             }
 
             throw Refuse(context, new AccessDeniedException(AccessDenialReason.OperatorOnly,
-                $"{declaring?.Name}.{context.InterfaceMethod.Name} is the silo's own; clients cannot call it"));
+                $"{declaring?.Name}.{context.InterfaceMethod.Name} is the silo's own; clients cannot call it"), fromSilo: false);
         }
 
         // Orleans' own grains (management, dashboard): anyone who reaches the gateway could otherwise list every
@@ -178,7 +178,7 @@ public sealed partial class AccessControlFilter(
         if (!IsOperator())
         {
             throw Refuse(context, new AccessDeniedException(AccessDenialReason.OperatorOnly,
-                $"{declaring?.Name}.{context.InterfaceMethod.Name} is for the operator key only"));
+                $"{declaring?.Name}.{context.InterfaceMethod.Name} is for the operator key only"), fromSilo: false);
         }
     }
 
@@ -189,11 +189,10 @@ public sealed partial class AccessControlFilter(
         Requirements.GetOrAdd(method, static m => m.GetCustomAttribute<RequiresAttribute>()?.Requirement);
 
     /// <summary>Counts the refusal and drops the activation if this call brought it up, so refusals leave nothing behind.</summary>
-    private GroundworkException Refuse(IIncomingGrainCallContext context, GroundworkException refusal)
+    private GroundworkException Refuse(IIncomingGrainCallContext context, GroundworkException refusal, bool fromSilo)
     {
         // A client's refusals count against its connection's budget (the message guard slows a client in debt).
-        if (context.SourceId is { } source && source.IsClient() &&
-            !operatorKey.IsInternalToken(RequestContext.Get(InternalCallMarker.Header) as string))
+        if (!fromSilo && context.SourceId is { } source && source.IsClient())
         {
             refusalBudget?.Refused(source.ToString());
         }

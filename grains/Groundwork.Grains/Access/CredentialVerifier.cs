@@ -71,24 +71,25 @@ public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operato
                 AccessDenialReason.OnBehalfOfNotAllowed => $"key {keyId} has no edge scope, so it cannot act for '{onBehalfOf}'",
                 _ => $"key {keyId} is not a key of tenant '{tenant}'",
             });
-            if (_refused.Count >= _options.CredentialCacheSize)
-            {
-                _refused.Clear();
-            }
-
-            _refused[(key, onBehalfOf)] = (denied, now + _options.CredentialCacheDuration);
+            Remember(_refused, (key, onBehalfOf), (denied, now + _options.CredentialCacheDuration));
             throw denied;
         }
 
         var holder = verdict.Holder is null ? null : new Caller(tenant, verdict.Holder, verdict.HolderRole, IsOperator: false);
         var caller = new Caller(tenant, verdict.Principal!, verdict.Role, IsOperator: false, holder);
-        if (_cache.Count >= _options.CredentialCacheSize)
-        {
-            _cache.Clear();
-        }
-
-        _cache[(key, onBehalfOf)] = (caller, now + _options.CredentialCacheDuration);
+        Remember(_cache, (key, onBehalfOf), (caller, now + _options.CredentialCacheDuration));
         _refused.TryRemove((key, onBehalfOf), out _);
         return caller;
+    }
+
+    /// <summary>Caches <paramref name="value"/>, starting over when the cache is full (bounded, no eviction order).</summary>
+    private void Remember<TValue>(ConcurrentDictionary<(string Key, string? OnBehalfOf), TValue> cache, (string, string?) key, TValue value)
+    {
+        if (cache.Count >= _options.CredentialCacheSize)
+        {
+            cache.Clear();
+        }
+
+        cache[key] = value;
     }
 }
