@@ -1,6 +1,4 @@
 using Groundwork.Access;
-using Groundwork.Lists;
-using Groundwork.Tenants;
 using Microsoft.Extensions.Options;
 
 namespace Groundwork.Client;
@@ -11,7 +9,7 @@ namespace Groundwork.Client;
 /// </summary>
 public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> options) : IOutgoingGrainCallFilter
 {
-    private static readonly System.Reflection.Assembly Contract = typeof(IListGrain).Assembly;
+    private static readonly System.Reflection.Assembly Contract = typeof(ResourceKinds).Assembly;
 
     /// <inheritdoc/>
     public async Task Invoke(IOutgoingGrainCallContext context)
@@ -49,17 +47,17 @@ public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> optio
 
     private static void ValidateTarget(Type interfaceType, GrainId target)
     {
-        if (interfaceType == typeof(ITenantGrain) || interfaceType == typeof(ITenantDirectoryGrain))
+        if (interfaceType.GetCustomAttributes(typeof(TenantScopedAttribute), false).Length > 0)
         {
             TenantId.Validate(target.Key.ToString());
             return;
         }
 
-        // Every other contract grain is a tenant resource keyed {tenant}/{kind}/{name}.
+        // Every other contract grain is a tenant resource keyed {tenant}/{kind}/{name}, of its interface's kind.
         var key = ResourceKey.Parse(target.Key.ToString());
-        if (interfaceType == typeof(IListGrain) && key.Kind != ResourceKinds.List)
+        if (ResourceKinds.Of(interfaceType) is { } declared && key.Kind != declared.Kind)
         {
-            throw new InvalidResourceKeyException(key.ToString(), $"expected a '{ResourceKinds.List}' key");
+            throw new InvalidResourceKeyException(key.ToString(), $"expected a '{declared.Kind}' key");
         }
     }
 }

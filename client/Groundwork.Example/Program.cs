@@ -1,5 +1,6 @@
 using Groundwork.Client;
 using Groundwork.Client.Hosting;
+using Groundwork;
 using Groundwork.Lists;
 using Groundwork.Tenants;
 using Microsoft.Extensions.DependencyInjection;

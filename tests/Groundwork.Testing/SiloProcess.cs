@@ -184,6 +184,16 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the process with SIGKILL (kill -9): no shutdown, no flush, as a crash or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
     /// <summary>Sends SIGTERM and waits for the exit code.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {

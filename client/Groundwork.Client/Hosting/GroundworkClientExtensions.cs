@@ -50,8 +50,9 @@ public static class GroundworkClientExtensions
             }
             else
             {
-                var refresh = configuration.GetValue($"{GroundworkClientOptions.SectionName}:GatewayListRefreshPeriod", new GroundworkClientOptions().GatewayListRefreshPeriod);
-                client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = refresh);
+                // From the bound options, so a value set through the configure delegate takes effect too.
+                client.Services.AddOptions<GatewayOptions>()
+                    .Configure<IOptions<GroundworkClientOptions>>((o, groundwork) => o.GatewayListRefreshPeriod = groundwork.Value.GatewayListRefreshPeriod);
             }
 
             client.AddGroundworkCredentials();

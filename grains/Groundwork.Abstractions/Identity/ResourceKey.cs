@@ -22,7 +22,7 @@ public readonly partial record struct ResourceKey
     /// <summary>The owning tenant's id (see <see cref="TenantId"/>).</summary>
     public string Tenant { get; }
 
-    /// <summary>The resource kind, one of <see cref="ResourceKinds"/>.</summary>
+    /// <summary>The resource kind, one of <see cref="ResourceKinds.All"/>.</summary>
     public string Kind { get; }
 
     /// <summary>The resource's name within its tenant and kind: 1-128 of <c>A-Z a-z 0-9 . _ -</c>.</summary>
@@ -117,17 +117,4 @@ public static partial class TenantId
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
-}
-
-/// <summary>The resource kinds that a <see cref="ResourceKey"/> may name.</summary>
-public static class ResourceKinds
-{
-    /// <summary>A list (<see cref="Lists.IListGrain"/>).</summary>
-    public const string List = "list";
-
-    /// <summary>Every known kind.</summary>
-    public static IReadOnlyList<string> All { get; } = [List];
-
-    /// <summary>Whether <paramref name="kind"/> is a known kind.</summary>
-    public static bool IsKnown(string kind) => All.Contains(kind, StringComparer.Ordinal);
 }

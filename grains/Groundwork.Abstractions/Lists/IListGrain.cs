@@ -1,11 +1,10 @@
 using Groundwork.Access;
-using Groundwork.Tenants;
 
 namespace Groundwork.Lists;
 
 /// <summary>
 /// A list: a title, ordered items and an access list. Keyed by a <see cref="ResourceKey"/> of kind
-/// <see cref="ResourceKinds.List"/> (<c>{tenant}/list/{name}</c>).
+/// <c>list</c> (<c>{tenant}/list/{name}</c>).
 /// </summary>
 /// <remarks>
 /// Every mutation takes <see cref="MutationOptions"/>: an expected version (a mismatch raises
@@ -13,8 +12,8 @@ namespace Groundwork.Lists;
 /// result and changes nothing again). Every mutation advances <see cref="ListSnapshot.Version"/> by one and appends
 /// one <see cref="ListChange"/> with that sequence number to the feed.
 /// </remarks>
-[Alias("gw.list")]
-public interface IListGrain : IDirectoryResource
+[Alias("gw.list"), ResourceKind("list", "lists")]
+public interface IListGrain : IFeedResource<ListChange>
 {
     /// <summary>Creates the list; the caller becomes its owner.</summary>
     /// <exception cref="AlreadyExistsException">It exists.</exception>
@@ -26,7 +25,7 @@ public interface IListGrain : IDirectoryResource
     Task<MutationResult> RenameAsync(string title, MutationOptions? options = null);
 
     /// <summary>Adds an item at <paramref name="position"/> (0 is first; null or past the end appends).</summary>
-    /// <returns>The result; <see cref="MutationResult.ItemId"/> is the new item's id.</returns>
+    /// <returns>The result; <see cref="MutationResult.Id"/> is the new item's id.</returns>
     [Alias("add-item"), Requires(Requirement.Write)]
     Task<MutationResult> AddItemAsync(NewItem item, int? position = null, MutationOptions? options = null);
 
@@ -63,48 +62,7 @@ public interface IListGrain : IDirectoryResource
     /// <exception cref="NotFoundException">The list has not been created.</exception>
     [Alias("get"), Requires(Requirement.Read)]
     Task<ListSnapshot> GetAsync();
-
-    /// <summary>
-    /// The changes after <paramref name="afterSequence"/>: the retained ones first, then live ones as they happen,
-    /// in order, without gaps. Watch from a snapshot's version to follow it.
-    /// </summary>
-    /// <remarks>
-    /// The enumeration ends with an <c>EnumerationAbortedException</c> when the list deactivates or its silo
-    /// stops: reopen from the last sequence seen (Groundwork.Client's <c>WatchListAsync</c> does this for you).
-    /// </remarks>
-    /// <exception cref="ResyncRequiredException">
-    /// The cursor has fallen out of retention (or is past the current version): read a snapshot and watch again.
-    /// </exception>
-    /// <exception cref="AccessDeniedException">
-    /// The caller may no longer read the list: its access changed, or its key was revoked (noticed within the
-    /// credential cache lifetime). The feed ends; it does not reconnect.
-    /// </exception>
-    [Alias("watch"), Requires(Requirement.Read)]
-    IAsyncEnumerable<ListChange> WatchAsync(long afterSequence, CancellationToken cancellationToken = default);
 }
-
-/// <summary>Optional guards on a mutation.</summary>
-/// <param name="ExpectedVersion">Apply only if the list is at this version; otherwise <see cref="VersionConflictException"/>.</param>
-/// <param name="OperationId">
-/// An id for this operation (1-128 characters), unique per list. A retry with the same id returns the first result
-/// and changes nothing again, for at least the last 1,000 operations or 10 minutes.
-/// </param>
-[GenerateSerializer, Immutable, Alias("gw.mutation-options")]
-public sealed record MutationOptions(
-    [property: Id(0)] long? ExpectedVersion = null,
-    [property: Id(1)] string? OperationId = null);
-
-/// <summary>What a mutation did.</summary>
-/// <param name="Version">The version the mutation produced (its change's sequence number).</param>
-/// <param name="ItemId">The item that was added or changed, if any.</param>
-/// <param name="Count">How many items it affected.</param>
-/// <param name="Replayed">True when this is the remembered result of an earlier call with the same operation id.</param>
-[GenerateSerializer, Immutable, Alias("gw.mutation-result")]
-public sealed record MutationResult(
-    [property: Id(0)] long Version,
-    [property: Id(1)] string? ItemId = null,
-    [property: Id(2)] int Count = 1,
-    [property: Id(3)] bool Replayed = false);
 
 /// <summary>Where a move puts an item, relative to its anchor.</summary>
 public enum Placement
@@ -214,24 +172,16 @@ public sealed record ListChange(
     [property: Id(5)] string? ItemId = null,
     [property: Id(6)] int? Position = null,
     [property: Id(7)] string? Title = null,
-    [property: Id(8)] IReadOnlyList<string>? RemovedItemIds = null);
+    [property: Id(8)] IReadOnlyList<string>? RemovedItemIds = null) : IChange;
 
 /// <summary>Getting list grains by key.</summary>
 public static class ListGrainFactoryExtensions
 {
     /// <summary>The list at <paramref name="key"/>.</summary>
-    public static IListGrain GetList(this IGrainFactory factory, ResourceKey key)
-    {
-        ArgumentNullException.ThrowIfNull(factory);
-        if (key.Kind != ResourceKinds.List)
-        {
-            throw new InvalidResourceKeyException(key.ToString(), $"expected a '{ResourceKinds.List}' key");
-        }
-
-        return factory.GetGrain<IListGrain>(key.ToString());
-    }
+    /// <exception cref="InvalidResourceKeyException">The key is not a list's: nothing is sent.</exception>
+    public static IListGrain GetList(this IGrainFactory factory, ResourceKey key) => factory.GetResource<IListGrain>(key);
 
     /// <summary>The list at <paramref name="key"/> (<c>{tenant}/list/{name}</c>), parsed first.</summary>
     /// <exception cref="InvalidResourceKeyException">The key is malformed: nothing is sent.</exception>
-    public static IListGrain GetList(this IGrainFactory factory, string key) => factory.GetList(ResourceKey.Parse(key));
+    public static IListGrain GetList(this IGrainFactory factory, string key) => factory.GetResource<IListGrain>(key);
 }

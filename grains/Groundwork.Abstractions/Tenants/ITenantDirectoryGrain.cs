@@ -1,9 +1,10 @@
+using Orleans.Concurrency;
 using Groundwork.Access;
 
 namespace Groundwork.Tenants;
 
 /// <summary>The resources of one tenant (its lists, and later its channels and sheets). Keyed by the tenant id.</summary>
-[Alias("gw.directory")]
+[Alias("gw.directory"), TenantScoped]
 public interface ITenantDirectoryGrain : IGrainWithStringKey
 {
     /// <summary>
@@ -11,8 +12,9 @@ public interface ITenantDirectoryGrain : IGrainWithStringKey
     /// resource itself (with the caller's credential), so an entry can never say more than the resource does.
     /// Resources call this after they are created, renamed or have their access changed.
     /// </summary>
+    /// <remarks>Registrations interleave, so many arriving together are written in one commit.</remarks>
     /// <exception cref="NotFoundException">The resource does not exist.</exception>
-    [Alias("register"), Requires(Requirement.Write)]
+    [Alias("register"), Requires(Requirement.Write), AlwaysInterleave]
     Task RegisterAsync(string key);
 
     /// <summary>The tenant's resources that the caller may read, optionally of one kind, ordered by key.</summary>

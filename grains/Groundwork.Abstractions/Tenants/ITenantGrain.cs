@@ -7,7 +7,7 @@ namespace Groundwork.Tenants;
 /// A tenant: its members and their roles, and its API keys. Keyed by the tenant id (see <see cref="TenantId"/>).
 /// Created by the operator; administered by its owners and admins.
 /// </summary>
-[Alias("gw.tenant")]
+[Alias("gw.tenant"), TenantScoped]
 public interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>

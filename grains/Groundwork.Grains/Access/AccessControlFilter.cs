@@ -34,6 +34,7 @@ public sealed partial class AccessControlFilter(
     Transport.RefusalBudget? refusalBudget = null) : IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<MethodInfo, Requirement?> Requirements = new();
+    private static readonly ConcurrentDictionary<MethodInfo, string?> Aliases = new();
     private static readonly Assembly Contract = typeof(RequiresAttribute).Assembly;
     private static readonly object Served = new();
 
@@ -61,7 +62,7 @@ public sealed partial class AccessControlFilter(
         var fromSilo = operatorKey.IsInternalToken(RequestContext.Get(InternalCallMarker.Header) as string) ||
                        declaring?.FullName == TimerInterface;
 
-        if (context.TargetContext.GrainInstance is not IAccessControlled resource)
+        if ((context.TargetContext.GrainInstance as IAccessControlled ?? context.TargetContext.GetComponent<IAccessControlled>()) is not { } resource)
         {
             if (!fromSilo)
             {
@@ -141,6 +142,7 @@ public sealed partial class AccessControlFilter(
 
         _served.TryAdd(context.TargetContext, Served);
         CallerContext.Current = caller;
+        CallerContext.Operation = AliasOf(method);
         if (fromSilo)
         {
             await context.Invoke();
@@ -184,6 +186,9 @@ public sealed partial class AccessControlFilter(
 
     private bool IsOperator() =>
         RequestContext.Get(CallHeaders.ApiKey) is string key && ApiKeys.IsOperatorKeyForm(key) && operatorKey.Matches(key);
+
+    private static string? AliasOf(MethodInfo method) =>
+        Aliases.GetOrAdd(method, static m => m.GetCustomAttribute<AliasAttribute>()?.Alias);
 
     private static Requirement? RequirementOf(MethodInfo method) =>
         Requirements.GetOrAdd(method, static m => m.GetCustomAttribute<RequiresAttribute>()?.Requirement);

@@ -29,6 +29,15 @@ public static class CallerContext
         internal set => CurrentCaller.Value = value;
     }
 
+    private static readonly AsyncLocal<string?> CurrentOperation = new();
+
+    /// <summary>The called contract method's <c>[Alias]</c> (the operation kind of idempotency and metrics), or null.</summary>
+    public static string? Operation
+    {
+        get => CurrentOperation.Value;
+        internal set => CurrentOperation.Value = value;
+    }
+
     /// <summary>The current principal's id, or <c>system</c> when the call carried no credential.</summary>
     public static string Principal => Current?.Principal ?? "system";
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Groundwork.Access;
+using Groundwork.Grains.Telemetry;
 using Groundwork.Tenants;
 using Microsoft.Extensions.Options;
 
@@ -13,15 +14,17 @@ namespace Groundwork.Grains.Access;
 public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operatorKey, IOptions<AccessOptions> options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Key, string? OnBehalfOf), (Caller Caller, DateTimeOffset Expires)> _cache = new();
+    private readonly ConcurrentDictionary<(string Key, string? OnBehalfOf), Task<Caller>> _asking = new();
     private readonly ConcurrentDictionary<(string Key, string? OnBehalfOf), (AccessDeniedException Refusal, DateTimeOffset Expires)> _refused = new();
     private readonly AccessOptions _options = options.Value;
 
     /// <summary>
-    /// Verifies <paramref name="key"/>, acting for <paramref name="onBehalfOf"/> if given; with
-    /// <paramref name="fresh"/>, asks the tenant again instead of trusting the cache (for long-lived feeds).
+    /// Verifies <paramref name="key"/>, acting for <paramref name="onBehalfOf"/> if given. With
+    /// <paramref name="maxAge"/>, a cached answer counts only if the tenant gave it at most that long ago (long-lived
+    /// feeds re-verify this way). Concurrent verifications of one key share one tenant call.
     /// </summary>
     /// <exception cref="AccessDeniedException">The key is missing, malformed, unknown, revoked, or may not act for others.</exception>
-    public async ValueTask<Caller> VerifyAsync(string? key, string? onBehalfOf, bool fresh = false)
+    public async ValueTask<Caller> VerifyAsync(string? key, string? onBehalfOf, TimeSpan? maxAge = null)
     {
         if (string.IsNullOrEmpty(key))
         {
@@ -40,17 +43,38 @@ public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operato
                 : throw new AccessDeniedException(AccessDenialReason.OnBehalfOfNotAllowed, "the operator key acts only as itself");
         }
 
+        // An entry expires CredentialCacheDuration after the tenant answered; with a maximum age it must be younger.
         var now = time.GetUtcNow();
-        if (!fresh && _cache.TryGetValue((key, onBehalfOf), out var cached) && cached.Expires > now)
+        var validAfter = now + _options.CredentialCacheDuration - (maxAge ?? _options.CredentialCacheDuration);
+        if (_cache.TryGetValue((key, onBehalfOf), out var cached) && cached.Expires > now && cached.Expires > validAfter)
         {
             return cached.Caller;
         }
 
-        if (!fresh && _refused.TryGetValue((key, onBehalfOf), out var refused) && refused.Expires > now)
+        if (_refused.TryGetValue((key, onBehalfOf), out var refused) && refused.Expires > now && refused.Expires > validAfter)
         {
             throw new AccessDeniedException(refused.Refusal.Reason, refused.Refusal.Detail);
         }
 
+        // Malformed keys fail at once, without a tenant call or a shared wait.
+        if (!ApiKeys.TryParseTenantKey(key, out _, out _, out _))
+        {
+            throw new AccessDeniedException(AccessDenialReason.MalformedCredential, "the API key is not of the form gwk_{tenant}_{id}_{secret}");
+        }
+
+        var asking = _asking.GetOrAdd((key, onBehalfOf), k => AskTenantAsync(k.Key, k.OnBehalfOf));
+        try
+        {
+            return await asking;
+        }
+        finally
+        {
+            _asking.TryRemove(new KeyValuePair<(string, string?), Task<Caller>>((key, onBehalfOf), asking));
+        }
+    }
+
+    private async Task<Caller> AskTenantAsync(string key, string? onBehalfOf)
+    {
         if (!ApiKeys.TryParseTenantKey(key, out var tenant, out var keyId, out var secret))
         {
             throw new AccessDeniedException(AccessDenialReason.MalformedCredential, "the API key is not of the form gwk_{tenant}_{id}_{secret}");
@@ -61,7 +85,10 @@ public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operato
             throw new InvalidRequestException(CallHeaders.OnBehalfOf, "not a valid principal id");
         }
 
+
+        GroundworkMetrics.Verifications.Add(1);
         var verdict = await grains.GetGrain<ITenantGrain>(tenant).VerifyKeyAsync(keyId, ApiKeys.Hash(secret), onBehalfOf);
+        var now = time.GetUtcNow();
         if (verdict.Refusal is { } refusal)
         {
             _cache.TryRemove((key, onBehalfOf), out _);

@@ -1,5 +1,5 @@
 using Groundwork.Grains.Access;
-using Groundwork.Grains.Lists;
+using Groundwork.Grains.Resources;
 using Groundwork.Grains.Storage;
 using Groundwork.Grains.Tenants;
 using Microsoft.Extensions.Configuration;
@@ -16,7 +16,7 @@ public static class GroundworkSiloBuilderExtensions
 {
     /// <summary>
     /// Adds the access filter, the credential verifier and the building blocks' options, bound from
-    /// <paramref name="configuration"/> (<c>Groundwork:Access</c>, <c>Groundwork:Tenants</c>, <c>Groundwork:Lists</c>)
+    /// <paramref name="configuration"/> (<c>Groundwork:Access</c>, <c>Groundwork:Tenants</c>, and <c>Groundwork:{Block}</c> for each building block)
     /// and validated at start.
     /// </summary>
     public static ISiloBuilder AddGroundwork(this ISiloBuilder builder, IConfiguration configuration)
@@ -29,17 +29,13 @@ public static class GroundworkSiloBuilderExtensions
             .Validate(o => o.CredentialCacheDuration >= TimeSpan.Zero && o.CredentialCacheSize > 0 && o.MaxWatchersPerKey > 0,
                 "Groundwork:Access:CredentialCacheDuration must not be negative, and CredentialCacheSize and MaxWatchersPerKey must be positive")
             .ValidateOnStart();
-        services.AddOptions<ListOptions>()
-            .Bind(configuration.GetSection(ListOptions.SectionName))
-            .Validate(o => o.MaxItems > 0 && o.MaxTitleLength > 0 && o.MaxItemTitleLength > 0 && o.MaxNotesLength >= 0 &&
-                           o.MaxAccessEntries >= 0 && o.FeedRetention > 0 && o.MaxWatchers > 0 && o.IdempotencyMinEntries >= 0 &&
-                           o.IdempotencyMaxEntries >= o.IdempotencyMinEntries && o.MaxOperationIdLength > 0,
-                "Groundwork:Lists limits must be positive, and IdempotencyMaxEntries at least IdempotencyMinEntries")
-            .ValidateOnStart();
         services.AddOptions<TenantOptions>()
             .Bind(configuration.GetSection(TenantOptions.SectionName))
-            .Validate(o => o.MaxMembers > 0 && o.MaxKeys > 0 && o.MaxDirectoryEntries > 0, "Groundwork:Tenants limits must be positive")
+            .ValidateDataAnnotations()
             .ValidateOnStart();
+
+        // Every building block's options (a ResourceOptions type of this assembly), bound to Groundwork:{Block}.
+        services.AddBuildingBlocks(configuration, typeof(GroundworkSiloBuilderExtensions).Assembly);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OperatorKey>();
         services.TryAddSingleton<CredentialVerifier>();
@@ -61,8 +57,14 @@ public static class GroundworkSiloBuilderExtensions
         var options = new SqliteStorageOptions();
         configuration?.GetSection(SqliteStorageOptions.SectionName).Bind(options);
         configure?.Invoke(options);
-        builder.Services.AddGrainStorage(StorageNames.Provider,
-            (services, name) => new SqliteGrainStorage(name, options, services.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+
+        // One database, one writer: grain states and resource commits of every grain share its transactions.
+        var services = builder.Services;
+        services.AddSingleton(_ => new SqliteDatabase(options.Path, options.BusyTimeout));
+        services.AddSingleton(sp => new SqliteGrainStorage(StorageNames.Provider, options, sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
+        services.AddGrainStorage(StorageNames.Provider, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
+        services.AddSingleton<IResourceStore>(sp => new SqliteResourceStore(sp.GetRequiredService<SqliteGrainStorage>()));
+        services.AddSingleton(new JsonStateSerializer(options.MaxStateBytes));
         builder.AddIncomingGrainCallFilter<StorageErrorFilter>();
         return builder;
     }
@@ -88,6 +90,8 @@ public static class GroundworkSiloBuilderExtensions
         builder.UseRedisReminderService(o => o.ConfigurationOptions = settings.ToConfigurationOptions());
         builder.Services.AddGrainStorage(StorageNames.Provider,
             (services, _) => new UnavailableStorageGuard(services.GetRequiredKeyedService<IGrainStorage>(inner), "Redis", services.GetRequiredService<ILogger<UnavailableStorageGuard>>()));
+        builder.Services.AddSingleton<IResourceStore>(services => new RedisResourceStore(settings, services.GetRequiredService<ILogger<RedisResourceStore>>()));
+        builder.Services.AddSingleton(new JsonStateSerializer(settings.MaxStateBytes));
         builder.AddIncomingGrainCallFilter<StorageErrorFilter>();
         return builder;
     }

@@ -1,123 +1,78 @@
-using System.Runtime.CompilerServices;
-using Groundwork.Access;
-using Groundwork.Grains.Access;
-using Groundwork.Grains.Telemetry;
+using Groundwork.Grains.Resources;
 using Groundwork.Lists;
 using Groundwork.Tenants;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace Groundwork.Grains.Lists;
 
 /// <summary>
-/// A list. Every mutation goes through <see cref="MutateAsync"/>: idempotency, then the version guard, then
-/// validation, then one write of items + change record + operation id; watchers see a change only once it is durable.
+/// A list: list logic only. The kit (<see cref="IResource{THead, TChange}"/>) runs every mutation (idempotency, the
+/// version guard, one durable commit, the feed) and the feed itself. Items live in pages of at most
+/// <see cref="MaxPageItems"/>; a mutation writes the head and the pages it changed.
 /// </summary>
-public sealed partial class ListGrain(
-    [PersistentState(StorageNames.List, StorageNames.Provider)] IPersistentState<ListState> state,
-    IOptions<ListOptions> options,
-    IOptions<AccessOptions> accessOptions,
-    CredentialVerifier verifier,
-    WatcherCount watcherCount,
-    TimeProvider time,
-    ILogger<ListGrain> logger) : Grain, IListGrain, IAccessControlled
+public sealed class ListGrain(
+    [Resource] IResource<ListHead, ListChange> list,
+    [FromKeyedServices(StorageNames.Provider)] IGrainStorage legacyStorage,
+    IOptions<ListOptions> options) : Grain, IListGrain
 {
-    private const string Block = "lists";
+    /// <summary>The most items one page holds; a fuller page splits in two.</summary>
+    internal const int MaxPageItems = 100;
 
     private readonly ListOptions _limits = options.Value;
-    private readonly TimeSpan _recheckAccessEvery = accessOptions.Value.CredentialCacheDuration > TimeSpan.Zero
-        ? accessOptions.Value.CredentialCacheDuration
-        : TimeSpan.FromSeconds(1);
-    private TaskCompletionSource _changed = NewSignal();
-    private long _durableVersion;
-    private bool _deactivating;
-    private int _directoryEpoch;
-    private bool _registering;
-    private ResourceKey? _key;
-    private InvalidResourceKeyException? _keyError;
-    private int _watchers;
+    private readonly List<Page> _pages = [];
+    private readonly Dictionary<string, Page> _pageOf = new(StringComparer.Ordinal);
+    private ChunkSet<ItemPage> _chunks = null!;
 
-    private ListState State => state.State;
+    private ListHead State => list.State;
+
+    private int Count => _pages.Sum(p => p.Items.Count);
 
     /// <inheritdoc/>
-    public string? Tenant => Key?.Tenant;
-
-    /// <inheritdoc/>
-    public InvalidResourceKeyException? KeyError => Key is null ? _keyError : null;
-
-    /// <inheritdoc/>
-    public AccessList? AccessList => State.Created ? State.Access : null;
-
-    private ResourceKey? Key
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        get
+        _chunks = list.Chunks<ItemPage>("items");
+        if (!State.Created && list.KeyError is null)
         {
-            if (_key is null && _keyError is null)
-            {
-                var text = this.GetPrimaryKeyString();
-                if (ResourceKey.TryParse(text, out var key, out var reason) && key.Kind == ResourceKinds.List)
-                {
-                    _key = key;
-                }
-                else
-                {
-                    _keyError = new InvalidResourceKeyException(text, reason ?? $"expected a '{ResourceKinds.List}' key");
-                }
-            }
+            await ImportLegacyAsync();
+            return;
+        }
 
-            return _key;
+        if (State.Pages.Count > 0)
+        {
+            var stored = (await _chunks.LoadAllAsync()).ToDictionary(c => c.Id, c => c.Chunk, StringComparer.Ordinal);
+            foreach (var page in State.Pages)
+            {
+                AddPage(_pages.Count, new Page(page.Id, stored.TryGetValue(page.Id, out var chunk) ? chunk : new ItemPage()));
+            }
         }
     }
 
     /// <inheritdoc/>
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        _durableVersion = State.Version;
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc/>
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        // Wake the watchers so they end with EnumerationAbortedException and reopen from their cursors elsewhere.
-        _deactivating = true;
-        _changed.TrySetResult();
-        return Task.CompletedTask;
-    }
-
-    /// <inheritdoc/>
     public Task<MutationResult> CreateAsync(string title, MutationOptions? options = null) =>
-        MutateAsync("create", options, () =>
+        list.CreateAsync(options, () =>
         {
-            if (State.Created)
-            {
-                throw new AlreadyExistsException(ResourceKinds.List, this.GetPrimaryKeyString());
-            }
-
             ValidateTitle(title);
-            State.Created = true;
-            State.CreatedAt = time.GetUtcNow();
             State.Title = title;
-            State.Access = new AccessList(CallerContext.Principal, [], []);
-            MarkUnlisted();
-            return new Draft(ListChangeKind.ListCreated, Title: title);
+            return Change(ListChangeKind.ListCreated, title: title);
         });
 
     /// <inheritdoc/>
     public Task<MutationResult> RenameAsync(string title, MutationOptions? options = null) =>
-        MutateAsync("rename", options, () =>
+        list.MutateAsync(options, () =>
         {
             ValidateTitle(title);
             State.Title = title;
-            MarkUnlisted();
-            return new Draft(ListChangeKind.ListRenamed, Title: title);
+            list.Relist();
+            return Change(ListChangeKind.ListRenamed, title: title);
         });
 
     /// <inheritdoc/>
     public Task<MutationResult> AddItemAsync(NewItem item, int? position = null, MutationOptions? options = null) =>
-        MutateAsync("add-item", options, () =>
+        list.MutateAsync(options, () =>
         {
-            ArgumentNullException.ThrowIfNull(item);
+            Required(item, nameof(item));
             ValidateItemTitle(item.Title);
             ValidateNotes(item.Notes);
             ValidateAssignee(item.Assignee);
@@ -126,22 +81,23 @@ public sealed partial class ListGrain(
                 throw new InvalidRequestException(nameof(position), "must be 0 or more");
             }
 
-            if (State.Items.Count >= _limits.MaxItems)
+            var count = Count;
+            if (count >= _limits.MaxItems)
             {
-                throw new LimitExceededException("Lists:MaxItems", _limits.MaxItems, State.Items.Count + 1);
+                throw list.Limit(nameof(ListOptions.MaxItems), _limits.MaxItems, count + 1);
             }
 
-            var index = Math.Min(position ?? State.Items.Count, State.Items.Count);
+            var index = Math.Min(position ?? count, count);
             var added = new ListItem($"i{State.NextItemNumber++}", item.Title, item.Notes ?? "", false, item.Assignee, item.Due);
-            State.Items.Insert(index, added);
-            return new Draft(ListChangeKind.ItemAdded, added, added.Id, index);
+            Insert(index, added);
+            return Change(ListChangeKind.ItemAdded, added, index);
         });
 
     /// <inheritdoc/>
     public Task<MutationResult> EditItemAsync(string itemId, ItemEdit edit, MutationOptions? options = null) =>
-        MutateAsync("edit-item", options, () =>
+        list.MutateAsync(options, () =>
         {
-            ArgumentNullException.ThrowIfNull(edit);
+            Required(edit, nameof(edit));
             var index = IndexOf(itemId);
             if (edit.Title is not null)
             {
@@ -155,7 +111,7 @@ public sealed partial class ListGrain(
                 throw new InvalidRequestException(nameof(edit), "a field cannot be both set and cleared");
             }
 
-            var old = State.Items[index];
+            var old = ItemAt(index);
             var updated = old with
             {
                 Title = edit.Title ?? old.Title,
@@ -163,13 +119,13 @@ public sealed partial class ListGrain(
                 Assignee = edit.ClearAssignee ? null : edit.Assignee ?? old.Assignee,
                 Due = edit.ClearDue ? null : edit.Due ?? old.Due,
             };
-            State.Items[index] = updated;
-            return new Draft(ListChangeKind.ItemEdited, updated, updated.Id, index);
+            Replace(updated);
+            return Change(ListChangeKind.ItemEdited, updated, index);
         });
 
     /// <inheritdoc/>
     public Task<MutationResult> MoveItemAsync(string itemId, Placement placement, string anchorItemId, MutationOptions? options = null) =>
-        MutateAsync("move-item", options, () =>
+        list.MutateAsync(options, () =>
         {
             if (!Enum.IsDefined(placement))
             {
@@ -183,360 +139,250 @@ public sealed partial class ListGrain(
 
             var from = IndexOf(itemId);
             IndexOf(anchorItemId);
-            var item = State.Items[from];
-            State.Items.RemoveAt(from);
+            var item = RemoveAt(from);
             var anchor = IndexOf(anchorItemId);
             var to = placement == Placement.Before ? anchor : anchor + 1;
-            State.Items.Insert(to, item);
-            return new Draft(ListChangeKind.ItemMoved, item, item.Id, to);
+            Insert(to, item);
+            return Change(ListChangeKind.ItemMoved, item, to);
         });
 
     /// <inheritdoc/>
-    public Task<MutationResult> CompleteItemAsync(string itemId, MutationOptions? options = null) =>
-        SetDoneAsync("complete-item", itemId, done: true, options);
+    public Task<MutationResult> CompleteItemAsync(string itemId, MutationOptions? options = null) => SetDoneAsync(itemId, done: true, options);
 
     /// <inheritdoc/>
-    public Task<MutationResult> ReopenItemAsync(string itemId, MutationOptions? options = null) =>
-        SetDoneAsync("reopen-item", itemId, done: false, options);
+    public Task<MutationResult> ReopenItemAsync(string itemId, MutationOptions? options = null) => SetDoneAsync(itemId, done: false, options);
 
     /// <inheritdoc/>
     public Task<MutationResult> RemoveItemAsync(string itemId, MutationOptions? options = null) =>
-        MutateAsync("remove-item", options, () =>
+        list.MutateAsync(options, () =>
         {
             var index = IndexOf(itemId);
-            var removed = State.Items[index];
-            State.Items.RemoveAt(index);
-            return new Draft(ListChangeKind.ItemRemoved, ItemId: removed.Id, Position: index);
+            var removed = RemoveAt(index);
+            return new Applied<ListChange>(s => new ListChange(s.Sequence, ListChangeKind.ItemRemoved, s.At, s.By, ItemId: removed.Id, Position: index), removed.Id);
         });
 
     /// <inheritdoc/>
     public Task<MutationResult> ClearCompletedAsync(MutationOptions? options = null) =>
-        MutateAsync("clear-completed", options, () =>
+        list.MutateAsync(options, () =>
         {
-            var removed = State.Items.Where(i => i.Done).Select(i => i.Id).ToList();
-            State.Items.RemoveAll(i => i.Done);
-            return new Draft(ListChangeKind.CompletedCleared, RemovedItemIds: removed, Count: removed.Count);
+            var removed = new List<string>();
+            foreach (var page in _pages.ToList())
+            {
+                foreach (var done in page.Items.Where(i => i.Done).ToList())
+                {
+                    removed.Add(done.Id);
+                    _pageOf.Remove(done.Id);
+                }
+
+                if (page.Items.RemoveAll(i => i.Done) > 0)
+                {
+                    Changed(page);
+                }
+            }
+
+            return new Applied<ListChange>(s => new ListChange(s.Sequence, ListChangeKind.CompletedCleared, s.At, s.By, RemovedItemIds: removed), Count: removed.Count);
         });
 
     /// <inheritdoc/>
     public Task<MutationResult> SetAccessAsync(IReadOnlyList<string> editors, IReadOnlyList<string> viewers, bool tenantReadable, MutationOptions? options = null) =>
-        MutateAsync("set-access", options, () =>
+        list.MutateAsync(options, () =>
         {
-            ArgumentNullException.ThrowIfNull(editors);
-            ArgumentNullException.ThrowIfNull(viewers);
-            var total = editors.Count + viewers.Count;
-            if (total > _limits.MaxAccessEntries)
-            {
-                throw new LimitExceededException("Lists:MaxAccessEntries", _limits.MaxAccessEntries, total);
-            }
-
-            foreach (var principal in editors.Concat(viewers))
-            {
-                Principal.Validate(principal, "access list");
-            }
-
-            MarkUnlisted();
-            State.Access = State.Access! with
-            {
-                Editors = editors.Distinct(StringComparer.Ordinal).ToList(),
-                Viewers = viewers.Distinct(StringComparer.Ordinal).ToList(),
-                TenantReadable = tenantReadable,
-            };
-            return new Draft(ListChangeKind.AccessChanged);
+            list.SetAccess(editors, viewers, tenantReadable);
+            return new Applied<ListChange>(s => new ListChange(s.Sequence, ListChangeKind.AccessChanged, s.At, s.By));
         });
 
     /// <inheritdoc/>
     public Task<ListSnapshot> GetAsync()
     {
-        EnsureCreated();
-        return Task.FromResult(new ListSnapshot(this.GetPrimaryKeyString(), State.Title, State.Version, State.Items.ToList(), State.Access!));
+        list.EnsureCreated();
+        return Task.FromResult(new ListSnapshot(this.GetPrimaryKeyString(), State.Title, State.Version, [.. _pages.SelectMany(p => p.Items)], State.Access!));
     }
 
     /// <inheritdoc/>
-    public Task<ResourceSummary> GetSummaryAsync()
-    {
-        EnsureCreated();
-        var key = Key!.Value;
-        return Task.FromResult(new ResourceSummary(
-            new ResourceEntry(key.ToString(), key.Kind, State.Title, State.Access!.Owner, State.CreatedAt),
-            State.Access));
-    }
+    public Task<ResourceSummary> GetSummaryAsync() => Task.FromResult(list.Summary(State.Title));
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<ListChange> WatchAsync(long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        EnsureCreated();
+    public IAsyncEnumerable<ListChange> WatchAsync(long afterSequence, CancellationToken cancellationToken = default) =>
+        list.WatchAsync(afterSequence, cancellationToken);
 
-        // The watcher's credential, as verified when the watch started. A feed can stay open for hours, so the
-        // caller's right to read is checked again on every batch (access list changes) and the key is verified
-        // again every credential-cache period (revocation, role changes).
-        var caller = CallerContext.Current;
-        var apiKey = RequestContext.Get(CallHeaders.ApiKey) as string;
-        var onBehalfOf = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
-        var verifiedAt = time.GetUtcNow();
-        var cursor = afterSequence;
-
-        // Changes already durable when the watch starts are history being replayed; only later ones measure lag.
-        var liveAfter = _durableVersion;
-        if (_watchers >= _limits.MaxWatchers)
-        {
-            throw new LimitExceededException("Lists:MaxWatchers", _limits.MaxWatchers, _watchers + 1);
-        }
-
-        using var perKey = apiKey is null ? null : watcherCount.Enter(apiKey);
-        var blockTag = new KeyValuePair<string, object?>("block", Block);
-        _watchers++;
-        GroundworkMetrics.FeedWatchers.Add(1, blockTag);
-        try
-        {
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (_deactivating)
-                {
-                    throw new EnumerationAbortedException($"List '{this.GetPrimaryKeyString()}' is deactivating: watch again after sequence {cursor}.");
-                }
-
-                if (caller is not null)
-                {
-                    if (time.GetUtcNow() - verifiedAt >= _recheckAccessEvery)
-                    {
-                        caller = await VerifyWatcherAsync(verifier, apiKey, onBehalfOf);
-                        verifiedAt = time.GetUtcNow();
-                    }
-
-                    if (AccessPolicy.Check(caller, Requirement.Read, Tenant!, State.Access) is { } refusal)
-                    {
-                        throw GroundworkMetrics.Refused(refusal);
-                    }
-                }
-
-                var pending = Pending(cursor);
-                foreach (var change in pending)
-                {
-                    if (change.Sequence > liveAfter)
-                    {
-                        GroundworkMetrics.FeedLag.Record(Math.Max(0, (time.GetUtcNow() - change.At).TotalMilliseconds), blockTag);
-                    }
-
-                    yield return change;
-                    cursor = change.Sequence;
-                }
-
-                if (pending.Count == 0)
-                {
-                    try
-                    {
-                        await _changed.Task.WaitAsync(_recheckAccessEvery, time, cancellationToken);
-                    }
-                    catch (TimeoutException)
-                    {
-                        // Nothing changed for a while: loop to check the watcher's access again.
-                    }
-                }
-            }
-        }
-        finally
-        {
-            _watchers--;
-            GroundworkMetrics.FeedWatchers.Add(-1, blockTag);
-        }
-    }
-
-    private static async Task<Caller> VerifyWatcherAsync(CredentialVerifier verifier, string? apiKey, string? onBehalfOf)
-    {
-        try
-        {
-            return await verifier.VerifyAsync(apiKey, onBehalfOf, fresh: true);
-        }
-        catch (AccessDeniedException denied)
-        {
-            throw GroundworkMetrics.Refused(denied);
-        }
-    }
-
-    /// <summary>The durable changes after <paramref name="cursor"/>, or a resync when there is a gap.</summary>
-    private List<ListChange> Pending(long cursor)
-    {
-        var oldest = State.Changes.Count > 0 ? State.Changes[0].Sequence : _durableVersion + 1;
-        if (cursor < oldest - 1 || cursor > _durableVersion || cursor < 0)
-        {
-            throw new ResyncRequiredException(this.GetPrimaryKeyString(), cursor, oldest, _durableVersion);
-        }
-
-        // Sequences in Changes are consecutive, so the change after the cursor sits at a computable index.
-        var pending = new List<ListChange>();
-        for (var i = (int)(cursor + 1 - oldest); i < State.Changes.Count && State.Changes[i].Sequence <= _durableVersion; i++)
-        {
-            pending.Add(State.Changes[i]);
-        }
-
-        return pending;
-    }
-
-    private Task<MutationResult> SetDoneAsync(string kind, string itemId, bool done, MutationOptions? options) =>
-        MutateAsync(kind, options, () =>
+    private Task<MutationResult> SetDoneAsync(string itemId, bool done, MutationOptions? options) =>
+        list.MutateAsync(options, () =>
         {
             var index = IndexOf(itemId);
-            var updated = State.Items[index] with { Done = done };
-            State.Items[index] = updated;
-            return new Draft(done ? ListChangeKind.ItemCompleted : ListChangeKind.ItemReopened, updated, updated.Id, index);
+            var updated = ItemAt(index) with { Done = done };
+            Replace(updated);
+            return Change(done ? ListChangeKind.ItemCompleted : ListChangeKind.ItemReopened, updated, index);
         });
 
-    private async Task<MutationResult> MutateAsync(string kind, MutationOptions? options, Func<Draft> apply)
+    private static Applied<ListChange> Change(ListChangeKind kind, ListItem? item = null, int? position = null, string? title = null) =>
+        new(s => new ListChange(s.Sequence, kind, s.At, s.By, item, item?.Id, position, title), item?.Id);
+
+    /// <summary>Reads a list stored by the release before the kit, if there is one, into the kit.</summary>
+    private async Task ImportLegacyAsync()
     {
-        var operationId = options?.OperationId;
-        if (operationId is not null && (operationId.Length == 0 || operationId.Length > _limits.MaxOperationIdLength))
+        var legacy = new GrainState<LegacyListState>();
+        await legacyStorage.ReadStateAsync(StorageNames.List, this.GetGrainId(), legacy);
+        if (!legacy.RecordExists || legacy.State is not { Created: true } old)
         {
-            throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId), $"must be 1-{_limits.MaxOperationIdLength} characters"));
+            return;
         }
 
-        if (operationId is not null && State.Operations.FindLast(o => o.Id == operationId) is { } earlier)
+        var head = new ListHead
         {
-            // A retry must be the same mutation by the same caller; anything else reusing the id is a mistake
-            // that would otherwise be silently swallowed.
-            if (earlier.Kind != kind || earlier.By != CallerContext.Principal)
-            {
-                throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId),
-                    $"'{operationId}' was already used for another operation on this list; use a new id for a new operation"));
-            }
-
-            GroundworkMetrics.IdempotentReplays.Add(1, new KeyValuePair<string, object?>("block", Block));
-            GroundworkMetrics.Operation(Block, kind, "replayed");
-            return earlier.Result with { Replayed = true };
-        }
-
-        Draft draft;
-        try
+            Created = true,
+            CreatedAt = old.CreatedAt,
+            Version = old.Version,
+            Access = old.Access,
+            Listed = old.Listed,
+            Title = old.Title,
+            NextItemNumber = old.NextItemNumber,
+        };
+        list.Import(head, old.Changes, old.Operations.Select(o =>
+            new OperationRecord(o.Id, o.At, new MutationResult(o.Result.Version, o.Result.ItemId, o.Result.Count, o.Result.Replayed), o.Kind, o.By)));
+        foreach (var item in old.Items)
         {
-            if (kind != "create")
-            {
-                EnsureCreated();
-            }
-
-            if (options?.ExpectedVersion is { } expected && expected != State.Version)
-            {
-                throw new VersionConflictException(this.GetPrimaryKeyString(), expected, State.Version);
-            }
-
-            // Validation happens inside apply before anything changes: a refused mutation leaves the state as it was.
-            draft = apply();
-        }
-        catch (GroundworkException error)
-        {
-            throw Fail(kind, error);
-        }
-
-        var now = time.GetUtcNow();
-        var version = State.Version + 1;
-        State.Version = version;
-        State.Changes.Add(new ListChange(version, draft.Kind, now, CallerContext.Principal, draft.Item, draft.ItemId, draft.Position, draft.Title, draft.RemovedItemIds));
-        if (State.Changes.Count > _limits.FeedRetention)
-        {
-            State.Changes.RemoveRange(0, State.Changes.Count - _limits.FeedRetention);
-        }
-
-        var result = new MutationResult(version, draft.ItemId, draft.Count);
-        if (operationId is not null)
-        {
-            State.Operations.Add(new OperationRecord(operationId, now, result, kind, CallerContext.Principal));
-            OperationLog.Trim(State.Operations, now, _limits);
-        }
-
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch (Exception exception)
-        {
-            // What is in memory was never stored: drop this activation so the next call starts from storage.
-            LogWriteFailed(logger, exception, this.GetPrimaryKeyString(), kind);
-            GroundworkMetrics.Operation(Block, kind, "storage-error");
-            _deactivating = true;
-            _changed.TrySetResult();
-            DeactivateOnIdle();
-            throw;
-        }
-
-        _durableVersion = version;
-        var signal = _changed;
-        _changed = NewSignal();
-        signal.TrySetResult();
-        GroundworkMetrics.Operation(Block, kind, "ok");
-
-        if (!State.Listed && !_registering)
-        {
-            // Not awaited: the mutation is stored and answered now. The directory reads the entry back from this
-            // list (with the caller's credential, which the call carries), after this turn has ended.
-            _ = ListInDirectoryAsync();
-        }
-
-        return result;
-    }
-
-    /// <summary>The title or access changed: the directory entry must be refreshed.</summary>
-    private void MarkUnlisted()
-    {
-        State.Listed = false;
-        _directoryEpoch++;
-    }
-
-    /// <summary>
-    /// One registration at a time; if the title or access changed while it was under way, one more, so the directory
-    /// ends with the latest entry without a registration per mutation.
-    /// </summary>
-    private async Task ListInDirectoryAsync()
-    {
-        var key = Key!.Value;
-        _registering = true;
-        try
-        {
-            while (true)
-            {
-                var epoch = _directoryEpoch;
-                await GrainFactory.GetTenantDirectory(key.Tenant).RegisterAsync(key.ToString());
-                if (epoch == _directoryEpoch)
-                {
-                    State.Listed = true;
-                    return;
-                }
-            }
-        }
-        catch (Exception exception)
-        {
-            // The list itself is stored; the directory catches up after the next mutation.
-            LogDirectoryFailed(logger, exception, key.ToString());
-        }
-        finally
-        {
-            _registering = false;
+            Insert(Count, item);
         }
     }
 
-    private static GroundworkException Fail(string kind, GroundworkException error)
-    {
-        GroundworkMetrics.Operation(Block, kind, error switch
-        {
-            VersionConflictException => "conflict",
-            LimitExceededException => "limit",
-            NotFoundException => "not-found",
-            _ => "invalid",
-        });
-        return error;
-    }
-
-    private void EnsureCreated()
-    {
-        if (!State.Created)
-        {
-            throw new NotFoundException(ResourceKinds.List, this.GetPrimaryKeyString());
-        }
-    }
+    // The pages: list order is page order, then order within a page; the head keeps the page index in step.
 
     private int IndexOf(string itemId)
     {
-        var index = itemId is null ? -1 : State.Items.FindIndex(i => i.Id == itemId);
-        return index >= 0 ? index : throw new NotFoundException("item", itemId ?? "");
+        if (itemId is null || !_pageOf.TryGetValue(itemId, out var page))
+        {
+            throw new NotFoundException("item", itemId ?? "");
+        }
+
+        var before = 0;
+        foreach (var p in _pages)
+        {
+            if (p == page)
+            {
+                break;
+            }
+
+            before += p.Items.Count;
+        }
+
+        return before + page.Items.FindIndex(i => i.Id == itemId);
+    }
+
+    private (Page Page, int Offset) Locate(int index)
+    {
+        foreach (var page in _pages)
+        {
+            if (index < page.Items.Count)
+            {
+                return (page, index);
+            }
+
+            index -= page.Items.Count;
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(index));
+    }
+
+    private ListItem ItemAt(int index)
+    {
+        var (page, offset) = Locate(index);
+        return page.Items[offset];
+    }
+
+    private void Replace(ListItem item)
+    {
+        var page = _pageOf[item.Id];
+        page.Items[page.Items.FindIndex(i => i.Id == item.Id)] = item;
+        Changed(page);
+    }
+
+    private void Insert(int index, ListItem item)
+    {
+        Page page;
+        int offset;
+        if (_pages.Count == 0)
+        {
+            page = NewPage(0);
+            offset = 0;
+        }
+        else if (index >= Count)
+        {
+            page = _pages[^1];
+            offset = page.Items.Count;
+        }
+        else
+        {
+            (page, offset) = Locate(index);
+        }
+
+        page.Items.Insert(offset, item);
+        _pageOf[item.Id] = page;
+        if (page.Items.Count > MaxPageItems)
+        {
+            // Split in two halves: the second half moves to a new page just after.
+            var half = page.Items.Count / 2;
+            var next = NewPage(_pages.IndexOf(page) + 1);
+            next.Items.AddRange(page.Items.Skip(half));
+            page.Items.RemoveRange(half, page.Items.Count - half);
+            foreach (var moved in next.Items)
+            {
+                _pageOf[moved.Id] = next;
+            }
+
+            Changed(next);
+        }
+
+        Changed(page);
+    }
+
+    private ListItem RemoveAt(int index)
+    {
+        var (page, offset) = Locate(index);
+        var item = page.Items[offset];
+        page.Items.RemoveAt(offset);
+        _pageOf.Remove(item.Id);
+        Changed(page);
+        return item;
+    }
+
+    private Page NewPage(int at)
+    {
+        var page = new Page($"p{State.NextPageNumber++}", new ItemPage());
+        AddPage(at, page);
+        return page;
+    }
+
+    private void AddPage(int at, Page page)
+    {
+        _pages.Insert(at, page);
+        foreach (var item in page.Items)
+        {
+            _pageOf[item.Id] = page;
+        }
+    }
+
+    /// <summary>A page changed: written with the commit (or removed when empty), and the head's index follows.</summary>
+    private void Changed(Page page)
+    {
+        if (page.Items.Count == 0)
+        {
+            _pages.Remove(page);
+            _chunks.Remove(page.Id);
+        }
+        else if (_pages.Contains(page))
+        {
+            _chunks.Put(page.Id, page.Chunk);
+        }
+
+        State.Pages = [.. _pages.Select(p => new PageRef(p.Id, p.Items.Count))];
+    }
+
+    private static void Required(object? value, string field)
+    {
+        if (value is null)
+        {
+            throw new InvalidRequestException(field, "must not be null");
+        }
     }
 
     private void ValidateTitle(string title)
@@ -548,7 +394,7 @@ public sealed partial class ListGrain(
 
         if (title.Length > _limits.MaxTitleLength)
         {
-            throw new LimitExceededException("Lists:MaxTitleLength", _limits.MaxTitleLength, title.Length);
+            throw list.Limit(nameof(ListOptions.MaxTitleLength), _limits.MaxTitleLength, title.Length);
         }
     }
 
@@ -561,7 +407,7 @@ public sealed partial class ListGrain(
 
         if (title.Length > _limits.MaxItemTitleLength)
         {
-            throw new LimitExceededException("Lists:MaxItemTitleLength", _limits.MaxItemTitleLength, title.Length);
+            throw list.Limit(nameof(ListOptions.MaxItemTitleLength), _limits.MaxItemTitleLength, title.Length);
         }
     }
 
@@ -569,7 +415,7 @@ public sealed partial class ListGrain(
     {
         if (notes is not null && notes.Length > _limits.MaxNotesLength)
         {
-            throw new LimitExceededException("Lists:MaxNotesLength", _limits.MaxNotesLength, notes.Length);
+            throw list.Limit(nameof(ListOptions.MaxNotesLength), _limits.MaxNotesLength, notes.Length);
         }
     }
 
@@ -577,25 +423,13 @@ public sealed partial class ListGrain(
     {
         if (assignee is not null)
         {
-            Principal.Validate(assignee, nameof(assignee));
+            Groundwork.Access.Principal.Validate(assignee, nameof(assignee));
         }
     }
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "List {Key}: storing '{Kind}' failed; the activation restarts from storage")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception, string key, string kind);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "List {Key}: recording it in the tenant directory failed; retried after the next change")]
-    private static partial void LogDirectoryFailed(ILogger logger, Exception exception, string key);
-
-    /// <summary>What a mutation changed, before it gets its sequence number.</summary>
-    private sealed record Draft(
-        ListChangeKind Kind,
-        ListItem? Item = null,
-        string? ItemId = null,
-        int? Position = null,
-        string? Title = null,
-        IReadOnlyList<string>? RemovedItemIds = null,
-        int Count = 1);
+    /// <summary>A page in memory: its chunk id and its items.</summary>
+    private sealed record Page(string Id, ItemPage Chunk)
+    {
+        public List<ListItem> Items => Chunk.Items;
+    }
 }

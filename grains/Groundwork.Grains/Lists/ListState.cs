@@ -1,44 +1,67 @@
-using Groundwork.Access;
+using Groundwork.Grains.Resources;
 using Groundwork.Lists;
 
 namespace Groundwork.Grains.Lists;
 
 /// <summary>
-/// The stored state of a list: the items, the retained feed and the idempotency window, written together so a
-/// mutation, its change record and its operation id are durable at once or not at all.
+/// The head of a list's stored state, written by every mutation: the kit's fields, the title and the index of the
+/// item pages (their order and sizes). The items themselves are in pages (<see cref="ItemPage"/>), and only the pages
+/// a mutation changed are written with it.
 /// </summary>
-[GenerateSerializer, Alias("gw.state.list")]
-public sealed class ListState
+public sealed class ListHead : ResourceHead
 {
-    [Id(0)] public bool Created { get; set; }
+    /// <summary>The list's title.</summary>
+    public string Title { get; set; } = "";
 
-    [Id(1)] public string Title { get; set; } = "";
+    /// <summary>The number in the next item's id (<c>i{n}</c>).</summary>
+    public long NextItemNumber { get; set; } = 1;
 
-    [Id(2)] public long Version { get; set; }
+    /// <summary>The number in the next page's id (<c>p{n}</c>).</summary>
+    public long NextPageNumber { get; set; } = 1;
 
-    [Id(3)] public List<ListItem> Items { get; set; } = [];
-
-    [Id(4)] public AccessList? Access { get; set; }
-
-    [Id(5)] public long NextItemNumber { get; set; } = 1;
-
-    /// <summary>The newest changes, oldest first, at most <see cref="ListOptions.FeedRetention"/>.</summary>
-    [Id(6)] public List<ListChange> Changes { get; set; } = [];
-
-    /// <summary>Remembered operation ids with their first results, oldest first.</summary>
-    [Id(7)] public List<OperationRecord> Operations { get; set; } = [];
-
-    /// <summary>Whether the tenant directory has recorded the current title and access.</summary>
-    [Id(8)] public bool Listed { get; set; }
-
-    [Id(9)] public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>The item pages in list order.</summary>
+    public List<PageRef> Pages { get; set; } = [];
 }
 
-/// <summary>An operation id, who used it for which kind of mutation, and the result it first produced.</summary>
-[GenerateSerializer, Immutable, Alias("gw.state.operation")]
-public sealed record OperationRecord(
-    [property: Id(0)] string Id,
-    [property: Id(1)] DateTimeOffset At,
-    [property: Id(2)] MutationResult Result,
-    [property: Id(3)] string Kind = "",
-    [property: Id(4)] string By = "");
+/// <summary>One page of items in a list's head: its chunk id and how many items it holds.</summary>
+public sealed record PageRef(string Id, int Count);
+
+/// <summary>A run of consecutive items of a list, stored as one chunk (collection <c>items</c>).</summary>
+public sealed class ItemPage
+{
+    /// <summary>The items, in list order.</summary>
+    public List<ListItem> Items { get; set; } = [];
+}
+
+/// <summary>
+/// A list as the release before the kit stored it (one JSON object in <c>grain_state</c>, state name <c>list</c>):
+/// read once to import it into the kit's format, never written.
+/// </summary>
+internal sealed class LegacyListState
+{
+    public bool Created { get; set; }
+
+    public string Title { get; set; } = "";
+
+    public long Version { get; set; }
+
+    public List<ListItem> Items { get; set; } = [];
+
+    public Groundwork.Access.AccessList? Access { get; set; }
+
+    public long NextItemNumber { get; set; } = 1;
+
+    public List<ListChange> Changes { get; set; } = [];
+
+    public List<LegacyOperation> Operations { get; set; } = [];
+
+    public bool Listed { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>An operation record, whose result named the item <c>ItemId</c>.</summary>
+    public sealed record LegacyOperation(string Id, DateTimeOffset At, LegacyResult Result, string Kind = "", string By = "");
+
+    /// <summary>A mutation result before <c>ItemId</c> became <c>Id</c>.</summary>
+    public sealed record LegacyResult(long Version, string? ItemId = null, int Count = 1, bool Replayed = false);
+}

@@ -16,8 +16,9 @@ namespace Groundwork.Grains.Storage;
 /// </summary>
 /// <remarks>
 /// The ETag is the row's write counter. The file runs in WAL mode with SQLite's default FULL synchronous setting,
-/// so an acknowledged write survives a process crash. Microsoft.Data.Sqlite does its I/O synchronously; calls are
-/// moved to the thread pool so grain schedulers never block on the disk.
+/// so an acknowledged write survives a process crash. Writes go through the database's one writer, which commits
+/// the writes of many grains together (<see cref="SqliteDatabase"/>); reads run on the thread pool, so grain
+/// schedulers never block on the disk.
 /// </remarks>
 public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
@@ -25,30 +26,32 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     private readonly SqliteStorageOptions _options;
     private readonly JsonStateSerializer _serializer;
     private readonly ILogger<SqliteGrainStorage> _logger;
-    private readonly string _connectionString;
     private readonly Lock _initializing = new();
     private Task? _initialized;
 
-    /// <summary>Creates the provider named <paramref name="name"/>.</summary>
+    /// <summary>Creates the provider named <paramref name="name"/>, with a database of its own.</summary>
     public SqliteGrainStorage(string name, SqliteStorageOptions options, ILogger<SqliteGrainStorage> logger)
+        : this(name, options, new SqliteDatabase(options?.Path ?? "", options?.BusyTimeout ?? default), logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _name = name;
-        _options = options;
-        _serializer = new JsonStateSerializer(options.MaxStateBytes);
-        _logger = logger;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = System.IO.Path.GetFullPath(options.Path),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
-        }.ToString();
     }
 
+    /// <summary>Creates the provider named <paramref name="name"/> on <paramref name="database"/>.</summary>
+    public SqliteGrainStorage(string name, SqliteStorageOptions options, SqliteDatabase database, ILogger<SqliteGrainStorage> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(database);
+        _name = name;
+        _options = options;
+        Database = database;
+        _serializer = new JsonStateSerializer(options.MaxStateBytes);
+        _logger = logger;
+    }
+
+    /// <summary>The database this provider writes to (shared with the resource store).</summary>
+    public SqliteDatabase Database { get; }
+
     /// <summary>The full path of the database file.</summary>
-    public string DatabasePath => System.IO.Path.GetFullPath(_options.Path);
+    public string DatabasePath => Database.Path;
 
     /// <inheritdoc/>
     public void Participate(ISiloLifecycle observer)
@@ -77,7 +80,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     {
         ArgumentNullException.ThrowIfNull(grainState);
         await EnsureInitializedAsync();
-        var row = await Task.Run(() => Read(stateName, grainId.ToString()));
+        var row = await Database.ReadAsync(connection => Read(connection, stateName, grainId.ToString()));
         if (row is null || row.Value.Payload.Length == 0)
         {
             // Never written, or cleared: a cleared row keeps its ETag so ETags never repeat for a grain.
@@ -109,7 +112,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         await EnsureInitializedAsync();
         var payload = _serializer.ToUtf8(grainState.State);
 
-        var etag = await Task.Run(() => Write(stateName, grainId.ToString(), StateTypeName(typeof(T)), payload, grainState.ETag));
+        var etag = await Database.WriteAsync(connection => Write(connection, stateName, grainId.ToString(), StateTypeName(typeof(T)), payload, grainState.ETag));
         grainState.ETag = etag;
         grainState.RecordExists = true;
     }
@@ -119,7 +122,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     {
         ArgumentNullException.ThrowIfNull(grainState);
         await EnsureInitializedAsync();
-        var etag = await Task.Run(() => Clear(stateName, grainId.ToString(), grainState.ETag));
+        var etag = await Database.WriteAsync(connection => Clear(connection, stateName, grainId.ToString(), grainState.ETag));
         grainState.State = Activator.CreateInstance<T>();
         grainState.ETag = etag;
         grainState.RecordExists = false;
@@ -134,10 +137,27 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         var path = DatabasePath;
         PrivateFiles.EnsureFolder(System.IO.Path.GetDirectoryName(path)!);
         PrivateFiles.EnsureDatabaseFile(path);
-        using var connection = Open();
+        using var connection = Database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
             PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS resource_head (
+                state_name TEXT NOT NULL,
+                grain_id   TEXT NOT NULL,
+                etag       INTEGER NOT NULL,
+                payload    BLOB NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (state_name, grain_id)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS resource_row (
+                state_name TEXT NOT NULL,
+                grain_id   TEXT NOT NULL,
+                collection TEXT NOT NULL,
+                row_key    TEXT NOT NULL,
+                version    INTEGER NOT NULL,
+                payload    BLOB NOT NULL,
+                PRIMARY KEY (state_name, grain_id, collection, row_key)
+            ) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS grain_state (
                 state_name TEXT NOT NULL,
                 grain_id   TEXT NOT NULL,
@@ -152,18 +172,10 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         LogInitialized(_logger, _name, path);
     }
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return connection;
-    }
-
-    private (byte[] Payload, string ETag, string StateType)? Read(string stateName, string grainId)
+    private static (byte[] Payload, string ETag, string StateType)? Read(SqliteConnection connection, string stateName, string grainId)
     {
         using var activity = StartActivity("read", stateName, grainId);
         var started = Stopwatch.GetTimestamp();
-        using var connection = Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT payload, etag, state_type FROM grain_state WHERE state_name = $s AND grain_id = $g";
         command.Parameters.AddWithValue("$s", stateName);
@@ -180,12 +192,11 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         return result;
     }
 
-    private string Write(string stateName, string grainId, string stateType, byte[] payload, string? etag)
+    private static string Write(SqliteConnection connection, string stateName, string grainId, string stateType, byte[] payload, string? etag)
     {
         using var activity = StartActivity("write", stateName, grainId);
         activity?.SetTag("groundwork.storage.bytes", payload.Length);
         var started = Stopwatch.GetTimestamp();
-        using var connection = Open();
         using var command = connection.CreateCommand();
         command.Parameters.AddWithValue("$s", stateName);
         command.Parameters.AddWithValue("$g", grainId);
@@ -222,11 +233,10 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         return next.ToString(CultureInfo.InvariantCulture);
     }
 
-    private string? Clear(string stateName, string grainId, string? etag)
+    private static string? Clear(SqliteConnection connection, string stateName, string grainId, string? etag)
     {
         using var activity = StartActivity("clear", stateName, grainId);
         var started = Stopwatch.GetTimestamp();
-        using var connection = Open();
         using var command = connection.CreateCommand();
         command.Parameters.AddWithValue("$s", stateName);
         command.Parameters.AddWithValue("$g", grainId);
@@ -261,7 +271,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
     }
 
     /// <summary>A span per storage operation, a child of the grain call that caused it.</summary>
-    private static Activity? StartActivity(string operation, string stateName, string grainId)
+    internal static Activity? StartActivity(string operation, string stateName, string grainId)
     {
         var activity = GroundworkMetrics.ActivitySource.StartActivity($"groundwork.storage.{operation}", ActivityKind.Client);
         activity?.SetTag("db.system.name", "sqlite");

@@ -20,6 +20,10 @@ public static class GroundworkMetrics
     public static readonly Counter<long> AccessRefusals =
         Meter.CreateCounter<long>("groundwork.access.refusals", "{call}", "Grain calls refused by the access filter, by reason.");
 
+    /// <summary>Keys verified by asking their tenant grain (cache misses of the credential cache).</summary>
+    public static readonly Counter<long> Verifications =
+        Meter.CreateCounter<long>("groundwork.access.verifications", "{call}", "API keys verified by asking their tenant (credential cache misses).");
+
     /// <summary>Mutations answered from the idempotency window instead of being applied again, tagged <c>block</c>.</summary>
     public static readonly Counter<long> IdempotentReplays =
         Meter.CreateCounter<long>("groundwork.idempotent.replays", "{operation}", "Retried operation ids answered with their first result.");

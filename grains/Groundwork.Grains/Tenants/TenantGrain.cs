@@ -14,8 +14,6 @@ public sealed class TenantGrain(
 {
     private readonly TenantOptions _limits = options.Value;
 
-    private const int MaxDisplayName = 200;
-    private const int MaxDescription = 500;
 
     private TenantState State => state.State;
 
@@ -27,9 +25,14 @@ public sealed class TenantGrain(
             throw new AlreadyExistsException("tenant", this.GetPrimaryKeyString());
         }
 
-        if (string.IsNullOrWhiteSpace(displayName) || displayName.Length > MaxDisplayName)
+        if (displayName is { Length: > 0 } && displayName.Length > _limits.MaxDisplayNameLength)
         {
-            throw new InvalidRequestException(nameof(displayName), $"must be 1-{MaxDisplayName} characters, not only spaces");
+            throw new LimitExceededException($"Tenants:{nameof(TenantOptions.MaxDisplayNameLength)}", _limits.MaxDisplayNameLength, displayName.Length);
+        }
+
+        if (string.IsNullOrWhiteSpace(displayName))
+        {
+            throw new InvalidRequestException(nameof(displayName), "must not be empty or only spaces");
         }
 
         Principal.Validate(owner, nameof(owner));
@@ -82,7 +85,7 @@ public sealed class TenantGrain(
 
         if (current == 0 && State.Members.Count >= _limits.MaxMembers)
         {
-            throw new LimitExceededException("Tenants:MaxMembers", _limits.MaxMembers, State.Members.Count + 1);
+            throw new LimitExceededException($"Tenants:{nameof(TenantOptions.MaxMembers)}", _limits.MaxMembers, State.Members.Count + 1);
         }
 
         State.Members[principal] = role;
@@ -141,14 +144,14 @@ public sealed class TenantGrain(
 
         RequireAuthorityOver(principal, role, "issuing a key for");
 
-        if (description is { Length: > MaxDescription })
+        if (description is not null && description.Length > _limits.MaxKeyDescriptionLength)
         {
-            throw new InvalidRequestException(nameof(description), $"longer than {MaxDescription} characters");
+            throw new LimitExceededException($"Tenants:{nameof(TenantOptions.MaxKeyDescriptionLength)}", _limits.MaxKeyDescriptionLength, description.Length);
         }
 
         if (State.Keys.Count >= _limits.MaxKeys)
         {
-            throw new LimitExceededException("Tenants:MaxKeys", _limits.MaxKeys, State.Keys.Count + 1);
+            throw new LimitExceededException($"Tenants:{nameof(TenantOptions.MaxKeys)}", _limits.MaxKeys, State.Keys.Count + 1);
         }
 
         var issued = AddKey(principal, scope, description);

@@ -67,7 +67,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
             var retry = await list.AddItemAsync(new NewItem("milk"), options: options);
             Assert.False(first.Replayed);
             Assert.True(retry.Replayed);
-            Assert.Equal((first.Version, first.ItemId), (retry.Version, retry.ItemId));
+            Assert.Equal((first.Version, first.Id), (retry.Version, retry.Id));
             var snapshot = await list.GetAsync();
             Assert.Single(snapshot.Items);
             Assert.Equal(2, snapshot.Version);
@@ -98,7 +98,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
             var first = await list.AddItemAsync(new NewItem("a"), options: options);
             await fixture.Cluster.DeactivateAsync(list);
             var retry = await list.AddItemAsync(new NewItem("a"), options: options);
-            Assert.Equal(first.ItemId, retry.ItemId);
+            Assert.Equal(first.Id, retry.Id);
             Assert.Single((await list.GetAsync()).Items);
         }
     }
@@ -109,7 +109,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
         var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
-            var id = (await list.AddItemAsync(new NewItem("a"))).ItemId!;
+            var id = (await list.AddItemAsync(new NewItem("a"))).Id!;
             var results = new List<MutationResult>();
             for (var i = 0; i < 1_001; i++)
             {
@@ -159,7 +159,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
         var (list, ownerKey) = await fixture.NewListAsync("List");
         using (ClusterFixture.As(ownerKey))
         {
-            var id = (await list.AddItemAsync(new NewItem("a"), options: new MutationOptions(OperationId: "op-shared"))).ItemId!;
+            var id = (await list.AddItemAsync(new NewItem("a"), options: new MutationOptions(OperationId: "op-shared"))).Id!;
             var error = await Assert.ThrowsAsync<InvalidRequestException>(() => list.RemoveItemAsync(id, new MutationOptions(OperationId: "op-shared")));
             Assert.Equal("OperationId", error.Field);
             Assert.Single((await list.GetAsync()).Items);

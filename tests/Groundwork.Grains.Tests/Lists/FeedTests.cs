@@ -28,7 +28,7 @@ public sealed class FeedTests(ClusterFixture fixture)
             AssertConsecutive(replayed, 1);
 
             var added = await list.AddItemAsync(new NewItem("c"), position: 0);
-            await list.CompleteItemAsync(added.ItemId!);
+            await list.CompleteItemAsync(added.Id!);
             var live = await feed.TakeAsync(2);
             AssertConsecutive(live, 4);
             Assert.Equal((ListChangeKind.ItemAdded, 0, "c"), (live[0].Kind, live[0].Position, live[0].Item!.Title));

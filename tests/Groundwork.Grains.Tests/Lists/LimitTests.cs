@@ -43,7 +43,7 @@ public sealed class LimitTests(ClusterFixture fixture)
         var (list, ownerKey) = await fixture.NewListAsync("Limits");
         using (ClusterFixture.As(ownerKey))
         {
-            var id = (await list.AddItemAsync(new NewItem("n", new string('n', 10_000)))).ItemId!;
+            var id = (await list.AddItemAsync(new NewItem("n", new string('n', 10_000)))).Id!;
             await AssertLimitAsync("Lists:MaxNotesLength", 10_000, () => list.EditItemAsync(id, new ItemEdit(Notes: new string('n', 10_001))), list);
             await AssertLimitAsync("Lists:MaxNotesLength", 10_000, () => list.AddItemAsync(new NewItem("n", new string('n', 10_001))), list);
         }

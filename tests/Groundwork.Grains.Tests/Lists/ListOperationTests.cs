@@ -96,9 +96,9 @@ public sealed class ListOperationTests(ClusterFixture fixture)
             var due = new DateOnly(2026, 12, 24);
             var a = await list.AddItemAsync(new NewItem("milk", "2 litres", "owner", due));
             var b = await list.AddItemAsync(new NewItem("bread"));
-            Assert.NotEqual(a.ItemId, b.ItemId);
-            var item = (await list.GetAsync()).Items.Single(i => i.Id == a.ItemId);
-            Assert.Equal(new ListItem(a.ItemId!, "milk", "2 litres", false, "owner", due), item);
+            Assert.NotEqual(a.Id, b.Id);
+            var item = (await list.GetAsync()).Items.Single(i => i.Id == a.Id);
+            Assert.Equal(new ListItem(a.Id!, "milk", "2 litres", false, "owner", due), item);
         }
     }
 
@@ -108,7 +108,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
         var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
-            var id = (await list.AddItemAsync(new NewItem("milk", "2 litres", "ann", new DateOnly(2026, 12, 1)))).ItemId!;
+            var id = (await list.AddItemAsync(new NewItem("milk", "2 litres", "ann", new DateOnly(2026, 12, 1)))).Id!;
             await list.EditItemAsync(id, new ItemEdit(Title: "oat milk"));
             var item = (await list.GetAsync()).Items.Single();
             Assert.Equal(("oat milk", "2 litres", "ann", (DateOnly?)new DateOnly(2026, 12, 1)), (item.Title, item.Notes, item.Assignee, item.Due));
@@ -125,7 +125,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
         var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
-            var id = (await list.AddItemAsync(new NewItem("milk"))).ItemId!;
+            var id = (await list.AddItemAsync(new NewItem("milk"))).Id!;
             await Assert.ThrowsAsync<InvalidRequestException>(() => list.EditItemAsync(id, new ItemEdit(Assignee: "ann", ClearAssignee: true)));
         }
     }
@@ -139,7 +139,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
             var ids = new List<string>();
             foreach (var title in new[] { "a", "b", "c", "d", "e" })
             {
-                ids.Add((await list.AddItemAsync(new NewItem(title))).ItemId!);
+                ids.Add((await list.AddItemAsync(new NewItem(title))).Id!);
             }
 
             await list.MoveItemAsync(ids[4], Placement.Before, ids[0]);
@@ -159,7 +159,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
         var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
-            var id = (await list.AddItemAsync(new NewItem("a"))).ItemId!;
+            var id = (await list.AddItemAsync(new NewItem("a"))).Id!;
             await Assert.ThrowsAsync<InvalidRequestException>(() => list.MoveItemAsync(id, Placement.Before, id));
             var missing = await Assert.ThrowsAsync<NotFoundException>(() => list.MoveItemAsync(id, Placement.Before, "i999"));
             Assert.Equal("item", missing.Kind);
@@ -173,7 +173,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
         var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
-            var id = (await list.AddItemAsync(new NewItem("a"))).ItemId!;
+            var id = (await list.AddItemAsync(new NewItem("a"))).Id!;
             await list.CompleteItemAsync(id);
             Assert.True((await list.GetAsync()).Items.Single().Done);
             await list.ReopenItemAsync(id);
@@ -187,7 +187,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
         var (list, ownerKey) = await fixture.NewListAsync("Groceries");
         using (ClusterFixture.As(ownerKey))
         {
-            var a = (await list.AddItemAsync(new NewItem("a"))).ItemId!;
+            var a = (await list.AddItemAsync(new NewItem("a"))).Id!;
             await list.AddItemAsync(new NewItem("b"));
             await list.RemoveItemAsync(a);
             Assert.Equal(["b"], await TitlesAsync(list));
@@ -204,7 +204,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
             var ids = new List<string>();
             foreach (var title in new[] { "a", "b", "c", "d" })
             {
-                ids.Add((await list.AddItemAsync(new NewItem(title))).ItemId!);
+                ids.Add((await list.AddItemAsync(new NewItem(title))).Id!);
             }
 
             await list.CompleteItemAsync(ids[0]);
@@ -247,7 +247,7 @@ public sealed class ListOperationTests(ClusterFixture fixture)
 
         var entries = await fixture.WaitForDirectoryAsync(tenant.Id, tenant.OwnerKey, e => e.Any(x => x.Title == "House chores"));
         var entry = Assert.Single(entries);
-        Assert.Equal((key, ResourceKinds.List, "owner"), (entry.Key, entry.Kind, entry.CreatedBy));
+        Assert.Equal((key, ResourceKinds.Of<IListGrain>(), "owner"), (entry.Key, entry.Kind, entry.CreatedBy));
     }
 
     [Fact]

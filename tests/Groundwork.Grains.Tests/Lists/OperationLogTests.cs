@@ -1,5 +1,5 @@
 using Groundwork.Grains.Lists;
-using Groundwork.Lists;
+using Groundwork.Grains.Resources;
 using Xunit;
 
 namespace Groundwork.Grains.Tests.Lists;

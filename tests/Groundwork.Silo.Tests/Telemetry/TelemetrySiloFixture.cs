@@ -120,13 +120,13 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
             throw new InvalidOperationException("a retried operation id was applied twice");
         }
 
-        await list.CompleteItemAsync(added.ItemId!);
-        await list.RemoveItemAsync(added.ItemId!);
+        await list.CompleteItemAsync(added.Id!);
+        await list.RemoveItemAsync(added.Id!);
         _ = await list.GetAsync();
 
         // A live change for the watcher (feed lag), kept small: add then remove.
         var live = await client.GetList(watched).AddItemAsync(new NewItem($"live {round}"));
-        await client.GetList(watched).RemoveItemAsync(live.ItemId!);
+        await client.GetList(watched).RemoveItemAsync(live.Id!);
 
         // Refusals: a key of another tenant (wrong tenant), and a key nobody issued (unknown credential).
         await Refused(() => client.GetList($"x{TenantId}/list/elsewhere").GetAsync());

@@ -4,22 +4,22 @@ using Orleans.Runtime.Messaging;
 
 namespace Groundwork.Client;
 
-/// <summary>Following a list's change feed across deactivations, failovers and gateway loss.</summary>
-public static class ListFeed
+/// <summary>Following a resource's change feed across deactivations, failovers, gateway loss and storage outages.</summary>
+public static class ResourceFeed
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// The changes of list <paramref name="key"/> after <paramref name="afterSequence"/>, then live ones, for as
-    /// long as the caller reads. When the list deactivates or moves, or its silo or gateway fails, the watch reopens
-    /// from the last sequence delivered: nothing is lost and nothing repeats.
+    /// The changes of <paramref name="resource"/> after <paramref name="afterSequence"/>, then live ones, for as long
+    /// as the caller reads. When the resource deactivates or moves, its silo or gateway fails, or its storage is briefly
+    /// unavailable, the watch reopens from the last sequence delivered: nothing is lost and nothing repeats.
     /// </summary>
     /// <exception cref="ResyncRequiredException">The cursor fell out of retention: read a snapshot and watch again.</exception>
-    public static async IAsyncEnumerable<ListChange> WatchListAsync(
-        this IGrainFactory grains, string key, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public static async IAsyncEnumerable<TChange> WatchAsync<TChange>(
+        this IFeedResource<TChange> resource, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        where TChange : IChange
     {
-        ArgumentNullException.ThrowIfNull(grains);
-        var list = grains.GetList(key);
+        ArgumentNullException.ThrowIfNull(resource);
         var cursor = afterSequence;
 
         // Reopen with the credential the watch started with, whatever flow the consumer reads from later.
@@ -28,12 +28,12 @@ public static class ListFeed
         var backoff = TimeSpan.FromMilliseconds(50);
         while (true)
         {
-            var enumerator = list.WatchAsync(cursor, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var enumerator = resource.WatchAsync(cursor, cancellationToken).GetAsyncEnumerator(cancellationToken);
             try
             {
                 while (true)
                 {
-                    ListChange change;
+                    TChange change;
                     try
                     {
                         bool moved;
@@ -78,5 +78,21 @@ public static class ListFeed
     /// <summary>Failures after which reopening the watch from its cursor is the right answer.</summary>
     public static bool IsTransient(Exception exception) => exception is
         EnumerationAbortedException or SiloUnavailableException or OrleansMessageRejectionException or
-        ConnectionFailedException or TimeoutException or GatewayTooBusyException;
+        ConnectionFailedException or TimeoutException or GatewayTooBusyException or StorageUnavailableException;
+}
+
+/// <summary>Following a list's change feed (<see cref="ResourceFeed"/> for lists).</summary>
+public static class ListFeed
+{
+    /// <summary>The changes of list <paramref name="key"/> after <paramref name="afterSequence"/>, then live ones (see <see cref="ResourceFeed.WatchAsync{TChange}"/>).</summary>
+    /// <exception cref="ResyncRequiredException">The cursor fell out of retention: read a snapshot and watch again.</exception>
+    public static IAsyncEnumerable<ListChange> WatchListAsync(
+        this IGrainFactory grains, string key, long afterSequence, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        return grains.GetList(key).WatchAsync<ListChange>(afterSequence, cancellationToken);
+    }
+
+    /// <summary>Failures after which reopening a watch from its cursor is the right answer (<see cref="ResourceFeed.IsTransient"/>).</summary>
+    public static bool IsTransient(Exception exception) => ResourceFeed.IsTransient(exception);
 }

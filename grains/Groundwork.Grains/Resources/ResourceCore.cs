@@ -1,0 +1,670 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Groundwork.Access;
+using Groundwork.Grains.Access;
+using Groundwork.Grains.Storage;
+using Groundwork.Grains.Telemetry;
+using Groundwork.Tenants;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Groundwork.Grains.Resources;
+
+/// <summary>
+/// The resource core a building block's grain is composed with: its key and access list, the mutation pipeline
+/// (operation id, version guard, validation, one durable commit, the sequence, the signal to watchers), the change
+/// feed, directory registration and metrics. Injected with <see cref="ResourceAttribute"/>.
+/// </summary>
+/// <typeparam name="THead">The block's head (small; written by every commit).</typeparam>
+/// <typeparam name="TChange">The block's change type.</typeparam>
+public interface IResource<THead, TChange> : IAccessControlled
+    where THead : ResourceHead, new()
+    where TChange : class, IChange
+{
+    /// <summary>The head as it is in memory (ahead of storage only inside a mutation).</summary>
+    THead State { get; }
+
+    /// <summary>The grain's key; only valid on calls the access filter let through.</summary>
+    ResourceKey Key { get; }
+
+    /// <summary>The block (<c>lists</c>), which names its metrics and limits.</summary>
+    string Block { get; }
+
+    /// <summary>The retained changes, oldest first.</summary>
+    IReadOnlyList<TChange> Changes { get; }
+
+    /// <summary>Throws <see cref="NotFoundException"/> unless the resource has been created.</summary>
+    void EnsureCreated();
+
+    /// <summary>
+    /// Runs a mutation: the operation id and the expected version are checked first, then <paramref name="apply"/>
+    /// validates and changes the state (throwing a <see cref="GroundworkException"/> before it changes anything), then
+    /// the head, the change, the operation record and the chunks that changed are committed at once. The operation
+    /// kind is the called method's <c>[Alias]</c>.
+    /// </summary>
+    Task<MutationResult> MutateAsync(MutationOptions? options, Func<Applied<TChange>> apply);
+
+    /// <summary>
+    /// Like <see cref="MutateAsync"/> for a creation: refused with <see cref="AlreadyExistsException"/> if it exists;
+    /// the caller becomes the owner.
+    /// </summary>
+    Task<MutationResult> CreateAsync(MutationOptions? options, Func<Applied<TChange>> apply);
+
+    /// <summary>Replaces the editors and viewers (inside an apply): validated against <see cref="ResourceOptions.MaxAccessEntries"/>.</summary>
+    void SetAccess(IReadOnlyList<string> editors, IReadOnlyList<string> viewers, bool tenantReadable);
+
+    /// <summary>The directory entry changed (a title): it is refreshed after the commit.</summary>
+    void Relist();
+
+    /// <summary>The feed: retained changes after the cursor, then live ones.</summary>
+    IAsyncEnumerable<TChange> WatchAsync(long afterSequence, CancellationToken cancellationToken);
+
+    /// <summary>The resource's directory entry with <paramref name="title"/>.</summary>
+    ResourceSummary Summary(string title);
+
+    /// <summary>The chunk collection <paramref name="collection"/> of this resource.</summary>
+    ChunkSet<TChunk> Chunks<TChunk>(string collection) where TChunk : class;
+
+    /// <summary>A limit error named <c>{Block}:{limit}</c>.</summary>
+    LimitExceededException Limit(string limit, long max, long actual);
+
+    /// <summary>
+    /// Takes a state read from an older storage format (nothing stored in this format yet): the next commit writes it
+    /// all, with the chunks loaded by then.
+    /// </summary>
+    void Import(THead head, IEnumerable<TChange> changes, IEnumerable<OperationRecord> operations);
+}
+
+/// <summary>The implementation of <see cref="IResource{THead, TChange}"/>, one per activation.</summary>
+internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TChange>, ILifecycleParticipant<IGrainLifecycle>
+    where THead : ResourceHead, new()
+    where TChange : class, IChange
+{
+    private const string FeedCollection = "feed";
+    private const string OperationCollection = "ops";
+
+    private readonly IGrainContext _context;
+    private readonly string _kind;
+    private readonly ResourceOptions _limits;
+    private readonly string _limitPrefix;
+    private readonly IResourceStore _store;
+    private readonly JsonStateSerializer _serializer;
+    private readonly CredentialVerifier _verifier;
+    private readonly WatcherCount _watcherCount;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _recheckAccessEvery;
+    private readonly List<TChange> _changes = [];
+    private readonly List<OperationRecord> _operations = [];
+    private readonly Dictionary<string, OperationRecord> _operationsById = new(StringComparer.Ordinal);
+    private readonly List<RowChange> _pendingRows = [];
+    private readonly Dictionary<string, IChunkSet> _chunkSets = new(StringComparer.Ordinal);
+    private readonly KeyValuePair<string, object?> _blockTag;
+    private TaskCompletionSource _changed = NewSignal();
+    private long? _etag;
+    private long _durableVersion;
+    private bool _imported;
+    private bool _deactivating;
+    private int _directoryEpoch;
+    private bool _registering;
+    private ResourceKey? _key;
+    private InvalidResourceKeyException? _keyError;
+    private int _watchers;
+
+    public ResourceCore(IGrainContext context, string kind, IServiceProvider services)
+    {
+        _context = context;
+        _kind = kind;
+        Block = ResourceKinds.BlockOf(kind);
+        _blockTag = new("block", Block);
+        _limits = services.GetRequiredKeyedService<ResourceOptions>(Block);
+        _limitPrefix = ResourceBlocks.LimitPrefix(Block);
+        _store = services.GetRequiredService<IResourceStore>();
+        _serializer = services.GetRequiredService<JsonStateSerializer>();
+        _verifier = services.GetRequiredService<CredentialVerifier>();
+        _watcherCount = services.GetRequiredService<WatcherCount>();
+        _time = services.GetRequiredService<TimeProvider>();
+        _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Groundwork.Grains.Resources." + Block);
+        var cache = services.GetRequiredService<IOptions<AccessOptions>>().Value.CredentialCacheDuration;
+        // Re-verified twice per cache period with answers at most half a period old: a revoked key ends its feeds
+        // within one credential-cache period, as before, while many watchers of one key share one tenant call.
+        _recheckAccessEvery = cache > TimeSpan.Zero ? cache / 2 : TimeSpan.FromSeconds(1);
+        context.SetComponent<IAccessControlled>(this);
+        Participate(context.ObservableLifecycle);
+    }
+
+    public THead State { get; private set; } = new();
+
+    public string Block { get; }
+
+    public IReadOnlyList<TChange> Changes => _changes;
+
+    public string? Tenant => ParsedKey?.Tenant;
+
+    public InvalidResourceKeyException? KeyError => ParsedKey is null ? _keyError : null;
+
+    public AccessList? AccessList => State.Created ? State.Access : null;
+
+    public ResourceKey Key => ParsedKey ?? throw _keyError!;
+
+    private string Id => _context.GrainId.Key.ToString()!;
+
+    private ResourceKey? ParsedKey
+    {
+        get
+        {
+            if (_key is null && _keyError is null)
+            {
+                var text = Id;
+                if (ResourceKey.TryParse(text, out var key, out var reason) && key.Kind == _kind)
+                {
+                    _key = key;
+                }
+                else
+                {
+                    _keyError = new InvalidResourceKeyException(text, reason ?? $"expected a '{_kind}' key");
+                }
+            }
+
+            return _key;
+        }
+    }
+
+    public void Participate(IGrainLifecycle lifecycle)
+    {
+        lifecycle.Subscribe($"groundwork.resource.{_kind}", GrainLifecycleStage.SetupState, LoadAsync, _ => Task.CompletedTask);
+        lifecycle.Subscribe($"groundwork.resource.{_kind}.watchers", GrainLifecycleStage.Activate, OnActivatedAsync, OnDeactivatingAsync);
+    }
+
+    public ChunkSet<TChunk> Chunks<TChunk>(string collection) where TChunk : class
+    {
+        if (_chunkSets.TryGetValue(collection, out var existing))
+        {
+            return (ChunkSet<TChunk>)existing;
+        }
+
+        if (collection is FeedCollection or OperationCollection)
+        {
+            throw new ArgumentException($"'{collection}' is the kit's own collection", nameof(collection));
+        }
+
+        var set = new ChunkSet<TChunk>(
+            collection,
+            id => _store.ReadRowAsync(_kind, _context.GrainId, collection, id),
+            () => _store.ReadRowsAsync(_kind, _context.GrainId, collection),
+            _limits.MaxLoadedChunks);
+        _chunkSets[collection] = set;
+        return set;
+    }
+
+    public LimitExceededException Limit(string limit, long max, long actual) => new($"{_limitPrefix}:{limit}", max, actual);
+
+    public void EnsureCreated()
+    {
+        if (!State.Created)
+        {
+            throw new NotFoundException(_kind, Id);
+        }
+    }
+
+    public void Import(THead head, IEnumerable<TChange> changes, IEnumerable<OperationRecord> operations)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        if (_etag is not null)
+        {
+            throw new InvalidOperationException("Only a resource with nothing stored in the current format can import.");
+        }
+
+        State = head;
+        _changes.Clear();
+        _changes.AddRange(changes);
+        _operations.Clear();
+        _operationsById.Clear();
+        foreach (var operation in operations)
+        {
+            _operations.Add(operation);
+            _operationsById[operation.Id] = operation;
+        }
+
+        _durableVersion = head.Version;
+        _imported = true;
+    }
+
+    public Task<MutationResult> CreateAsync(MutationOptions? options, Func<Applied<TChange>> apply) =>
+        RunAsync(options, apply, creates: true);
+
+    public Task<MutationResult> MutateAsync(MutationOptions? options, Func<Applied<TChange>> apply) =>
+        RunAsync(options, apply, creates: false);
+
+    public void SetAccess(IReadOnlyList<string> editors, IReadOnlyList<string> viewers, bool tenantReadable)
+    {
+        if (editors is null || viewers is null)
+        {
+            throw new InvalidRequestException(editors is null ? nameof(editors) : nameof(viewers), "must not be null");
+        }
+
+        var total = editors.Count + viewers.Count;
+        if (total > _limits.MaxAccessEntries)
+        {
+            throw Limit(nameof(ResourceOptions.MaxAccessEntries), _limits.MaxAccessEntries, total);
+        }
+
+        foreach (var principal in editors.Concat(viewers))
+        {
+            Principal.Validate(principal, "access list");
+        }
+
+        State.Access = State.Access! with
+        {
+            Editors = [.. editors.Distinct(StringComparer.Ordinal)],
+            Viewers = [.. viewers.Distinct(StringComparer.Ordinal)],
+            TenantReadable = tenantReadable,
+        };
+        Relist();
+    }
+
+    public void Relist()
+    {
+        State.Listed = false;
+        _directoryEpoch++;
+    }
+
+    public ResourceSummary Summary(string title)
+    {
+        EnsureCreated();
+        return new ResourceSummary(new ResourceEntry(Key.ToString(), _kind, title, State.Access!.Owner, State.CreatedAt), State.Access);
+    }
+
+    public async IAsyncEnumerable<TChange> WatchAsync(long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        EnsureCreated();
+
+        // The watcher's credential, as verified when the watch started. A feed can stay open for hours, so the
+        // caller's right to read is checked again on every batch (access list changes) and the key is verified
+        // again every credential-cache period (revocation, role changes), through the silo's shared cache: many
+        // watchers with one key make one tenant call per period, not one each.
+        var caller = CallerContext.Current;
+        var apiKey = RequestContext.Get(CallHeaders.ApiKey) as string;
+        var onBehalfOf = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
+        var verifiedAt = _time.GetUtcNow();
+        var cursor = afterSequence;
+
+        // Changes already durable when the watch starts are history being replayed; only later ones measure lag.
+        var liveAfter = _durableVersion;
+        if (_watchers >= _limits.MaxWatchers)
+        {
+            throw Limit(nameof(ResourceOptions.MaxWatchers), _limits.MaxWatchers, _watchers + 1);
+        }
+
+        using var perKey = apiKey is null ? null : _watcherCount.Enter(apiKey);
+        _watchers++;
+        GroundworkMetrics.FeedWatchers.Add(1, _blockTag);
+        try
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (_deactivating)
+                {
+                    throw new EnumerationAbortedException($"'{Id}' is deactivating: watch again after sequence {cursor}.");
+                }
+
+                if (caller is not null)
+                {
+                    if (_time.GetUtcNow() - verifiedAt >= _recheckAccessEvery)
+                    {
+                        caller = await VerifyWatcherAsync(apiKey, onBehalfOf);
+                        verifiedAt = _time.GetUtcNow();
+                    }
+
+                    if (AccessPolicy.Check(caller, Requirement.Read, Tenant!, State.Access) is { } refusal)
+                    {
+                        throw GroundworkMetrics.Refused(refusal);
+                    }
+                }
+
+                var pending = Pending(cursor);
+                foreach (var change in pending)
+                {
+                    if (change.Sequence > liveAfter)
+                    {
+                        GroundworkMetrics.FeedLag.Record(Math.Max(0, (_time.GetUtcNow() - change.At).TotalMilliseconds), _blockTag);
+                    }
+
+                    yield return change;
+                    cursor = change.Sequence;
+                }
+
+                if (pending.Count == 0)
+                {
+                    try
+                    {
+                        await _changed.Task.WaitAsync(_recheckAccessEvery, _time, cancellationToken);
+                    }
+                    catch (TimeoutException)
+                    {
+                        // Nothing changed for a while: loop to check the watcher's access again.
+                    }
+                }
+            }
+        }
+        finally
+        {
+            _watchers--;
+            GroundworkMetrics.FeedWatchers.Add(-1, _blockTag);
+        }
+    }
+
+    private async Task<Caller> VerifyWatcherAsync(string? apiKey, string? onBehalfOf)
+    {
+        try
+        {
+            return await _verifier.VerifyAsync(apiKey, onBehalfOf, maxAge: _recheckAccessEvery);
+        }
+        catch (AccessDeniedException denied)
+        {
+            throw GroundworkMetrics.Refused(denied);
+        }
+    }
+
+    /// <summary>The durable changes after <paramref name="cursor"/>, or a resync when there is a gap.</summary>
+    private List<TChange> Pending(long cursor)
+    {
+        var oldest = _changes.Count > 0 ? _changes[0].Sequence : _durableVersion + 1;
+        if (cursor < oldest - 1 || cursor > _durableVersion || cursor < 0)
+        {
+            throw new ResyncRequiredException(Id, cursor, oldest, _durableVersion);
+        }
+
+        // Sequences are consecutive, so the change after the cursor sits at a computable index.
+        var pending = new List<TChange>();
+        for (var i = (int)(cursor + 1 - oldest); i < _changes.Count && _changes[i].Sequence <= _durableVersion; i++)
+        {
+            pending.Add(_changes[i]);
+        }
+
+        return pending;
+    }
+
+    private async Task<MutationResult> RunAsync(MutationOptions? options, Func<Applied<TChange>> apply, bool creates)
+    {
+        var kind = CallerContext.Operation ?? (creates ? "create" : "mutate");
+        var operationId = options?.OperationId;
+        if (operationId is not null && (operationId.Length == 0 || operationId.Length > _limits.MaxOperationIdLength))
+        {
+            throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId), $"must be 1-{_limits.MaxOperationIdLength} characters"));
+        }
+
+        if (operationId is not null && _operationsById.TryGetValue(operationId, out var earlier))
+        {
+            // A retry must be the same mutation by the same caller; anything else reusing the id is a mistake
+            // that would otherwise be silently swallowed.
+            if (earlier.Kind != kind || earlier.By != CallerContext.Principal)
+            {
+                throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId),
+                    $"'{operationId}' was already used for another operation on this {_kind}; use a new id for a new operation"));
+            }
+
+            GroundworkMetrics.IdempotentReplays.Add(1, _blockTag);
+            GroundworkMetrics.Operation(Block, kind, "replayed");
+            return earlier.Result with { Replayed = true };
+        }
+
+        Applied<TChange> applied;
+        try
+        {
+            if (creates && State.Created)
+            {
+                throw new AlreadyExistsException(_kind, Id);
+            }
+
+            if (!creates)
+            {
+                EnsureCreated();
+            }
+
+            if (options?.ExpectedVersion is { } expected && expected != State.Version)
+            {
+                throw new VersionConflictException(Id, expected, State.Version);
+            }
+
+            if (creates)
+            {
+                State.Access = new AccessList(CallerContext.Principal, [], []);
+            }
+
+            // Validation happens inside apply before anything changes: a refused mutation leaves the state as it was.
+            applied = apply();
+        }
+        catch (GroundworkException error)
+        {
+            if (creates && !State.Created)
+            {
+                State.Access = null;
+            }
+
+            throw Fail(kind, error);
+        }
+
+        var now = _time.GetUtcNow();
+        if (creates)
+        {
+            State.Created = true;
+            State.CreatedAt = now;
+            Relist();
+        }
+
+        var version = State.Version + 1;
+        State.Version = version;
+        var change = applied.Change(new ChangeStamp(version, now, CallerContext.Principal));
+        var result = new MutationResult(version, applied.Id, applied.Count);
+        try
+        {
+            Stage(change, operationId is null ? null : new OperationRecord(operationId, now, result, kind, CallerContext.Principal), now);
+            _etag = await _store.CommitAsync(_kind, _context.GrainId, _etag, _serializer.ToUtf8(State), _pendingRows);
+        }
+        catch (Exception exception)
+        {
+            // What is in memory was never stored: drop this activation so the next call starts from storage.
+            LogWriteFailed(_logger, exception, Id, kind);
+            GroundworkMetrics.Operation(Block, kind, exception is LimitExceededException ? "limit" : "storage-error");
+            _deactivating = true;
+            _changed.TrySetResult();
+            _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, "a write that failed"));
+            throw;
+        }
+
+        _pendingRows.Clear();
+        _imported = false;
+        foreach (var set in _chunkSets.Values)
+        {
+            set.Committed();
+        }
+
+        _durableVersion = version;
+        var signal = _changed;
+        _changed = NewSignal();
+        signal.TrySetResult();
+        GroundworkMetrics.Operation(Block, kind, "ok");
+        ListInDirectoryIfNeeded();
+        return result;
+    }
+
+    /// <summary>Puts the change, the operation record, their trimming and the changed chunks into the commit.</summary>
+    private void Stage(TChange change, OperationRecord? operation, DateTimeOffset now)
+    {
+        _pendingRows.Clear();
+        if (_imported)
+        {
+            foreach (var retained in _changes)
+            {
+                _pendingRows.Add(new RowChange(FeedCollection, FeedKey(retained.Sequence), _serializer.ToUtf8(retained)));
+            }
+
+            foreach (var record in _operations)
+            {
+                _pendingRows.Add(new RowChange(OperationCollection, record.Id, _serializer.ToUtf8(record)));
+            }
+
+            foreach (var set in _chunkSets.Values)
+            {
+                set.MarkAllDirty();
+            }
+        }
+
+        _changes.Add(change);
+        _pendingRows.Add(new RowChange(FeedCollection, FeedKey(change.Sequence), _serializer.ToUtf8(change)));
+        if (_changes.Count > _limits.FeedRetention)
+        {
+            var drop = _changes.Count - _limits.FeedRetention;
+            for (var i = 0; i < drop; i++)
+            {
+                _pendingRows.Add(new RowChange(FeedCollection, FeedKey(_changes[i].Sequence), null));
+            }
+
+            _changes.RemoveRange(0, drop);
+        }
+
+        if (operation is not null)
+        {
+            _operations.Add(operation);
+            _operationsById[operation.Id] = operation;
+            _pendingRows.Add(new RowChange(OperationCollection, operation.Id, _serializer.ToUtf8(operation)));
+            var drop = OperationLog.ToDrop(_operations, now, _limits);
+            for (var i = 0; i < drop; i++)
+            {
+                _operationsById.Remove(_operations[i].Id);
+                _pendingRows.Add(new RowChange(OperationCollection, _operations[i].Id, null));
+            }
+
+            _operations.RemoveRange(0, drop);
+        }
+
+        foreach (var set in _chunkSets.Values)
+        {
+            set.CollectChanges(_pendingRows, _serializer);
+        }
+    }
+
+    private static string FeedKey(long sequence) => sequence.ToString("D19", CultureInfo.InvariantCulture);
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        if (ParsedKey is null)
+        {
+            // A malformed key: the access filter refuses every call; nothing to read.
+            return;
+        }
+
+        if (await _store.ReadHeadAsync(_kind, _context.GrainId) is not { } head)
+        {
+            return;
+        }
+
+        State = JsonStateSerializer.FromUtf8<THead>(head.Payload);
+        _etag = head.ETag;
+        _durableVersion = State.Version;
+        var feed = _store.ReadRowsAsync(_kind, _context.GrainId, FeedCollection);
+        var operations = _store.ReadRowsAsync(_kind, _context.GrainId, OperationCollection);
+        foreach (var row in await feed)
+        {
+            _changes.Add(JsonStateSerializer.FromUtf8<TChange>(row.Payload));
+        }
+
+        foreach (var record in (await operations).Select(r => JsonStateSerializer.FromUtf8<OperationRecord>(r.Payload)).OrderBy(r => r.At))
+        {
+            _operations.Add(record);
+            _operationsById[record.Id] = record;
+        }
+    }
+
+    private Task OnActivatedAsync(CancellationToken cancellationToken)
+    {
+        // A resource stored before its directory recorded it (the silo stopped in between): record it now.
+        ListInDirectoryIfNeeded();
+        return Task.CompletedTask;
+    }
+
+    private Task OnDeactivatingAsync(CancellationToken cancellationToken)
+    {
+        // Wake the watchers so they end with EnumerationAbortedException and reopen from their cursors elsewhere.
+        _deactivating = true;
+        _changed.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    private void ListInDirectoryIfNeeded()
+    {
+        if (State.Created && !State.Listed && !_registering && !_deactivating)
+        {
+            // Not awaited: the mutation is stored and answered now. The directory reads the entry back from this
+            // resource after this turn has ended.
+            _ = ListInDirectoryAsync();
+        }
+    }
+
+    /// <summary>
+    /// One registration at a time, retried with backoff until it lands; if the entry changed while it was under
+    /// way, one more, so the directory ends with the latest entry without a registration per mutation.
+    /// </summary>
+    private async Task ListInDirectoryAsync()
+    {
+        var key = Key;
+        var grains = _context.ActivationServices.GetRequiredService<IGrainFactory>();
+        var backoff = TimeSpan.FromMilliseconds(100);
+        _registering = true;
+        try
+        {
+            while (!_deactivating)
+            {
+                var epoch = _directoryEpoch;
+                try
+                {
+                    await grains.GetTenantDirectory(key.Tenant).RegisterAsync(key.ToString());
+                }
+                catch (Exception exception) when (exception is not GroundworkException or StorageUnavailableException)
+                {
+                    LogDirectoryFailed(_logger, exception, key.ToString(), backoff);
+                    await Task.Delay(backoff, _time);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                    continue;
+                }
+
+                if (epoch == _directoryEpoch)
+                {
+                    State.Listed = true;
+                    return;
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            LogDirectoryFailed(_logger, exception, key.ToString(), TimeSpan.Zero);
+        }
+        finally
+        {
+            _registering = false;
+        }
+    }
+
+    private GroundworkException Fail(string kind, GroundworkException error)
+    {
+        GroundworkMetrics.Operation(Block, kind, error switch
+        {
+            VersionConflictException => "conflict",
+            LimitExceededException => "limit",
+            NotFoundException => "not-found",
+            _ => "invalid",
+        });
+        return error;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Key}: storing '{Kind}' failed; the activation restarts from storage")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, string key, string kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Key}: recording it in the tenant directory failed; retrying in {Backoff}")]
+    private static partial void LogDirectoryFailed(ILogger logger, Exception exception, string key, TimeSpan backoff);
+}

@@ -1,0 +1,114 @@
+using System.ComponentModel.DataAnnotations;
+using Groundwork.Access;
+
+namespace Groundwork.Grains.Resources;
+
+/// <summary>
+/// The head of a resource's stored state: what every mutation writes. A block's head derives from it and adds its
+/// own small fields (a title, an index of chunks); large content lives in chunks (<see cref="ChunkSet{TChunk}"/>).
+/// </summary>
+public abstract class ResourceHead
+{
+    /// <summary>Whether the resource has been created.</summary>
+    public bool Created { get; set; }
+
+    /// <summary>When it was created.</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Its version: the sequence of its newest change.</summary>
+    public long Version { get; set; }
+
+    /// <summary>Who may read and change it; set at creation.</summary>
+    public AccessList? Access { get; set; }
+
+    /// <summary>Whether the tenant directory has recorded the current entry.</summary>
+    public bool Listed { get; set; }
+}
+
+/// <summary>An operation id, who used it for which kind of mutation, and the result it first produced.</summary>
+[GenerateSerializer, Immutable, Alias("gw.state.operation")]
+public sealed record OperationRecord(
+    [property: Id(0)] string Id,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] MutationResult Result,
+    [property: Id(3)] string Kind = "",
+    [property: Id(4)] string By = "");
+
+/// <summary>What the kit stamps on a change: its sequence, time and author.</summary>
+public readonly record struct ChangeStamp(long Sequence, DateTimeOffset At, string By);
+
+/// <summary>What a mutation did, before the kit stamps its change.</summary>
+/// <param name="Change">Builds the change from its stamp.</param>
+/// <param name="Id">The element added or changed, returned in <see cref="MutationResult.Id"/>.</param>
+/// <param name="Count">How many elements it affected.</param>
+public readonly record struct Applied<TChange>(Func<ChangeStamp, TChange> Change, string? Id = null, int Count = 1)
+    where TChange : IChange;
+
+/// <summary>
+/// The limits every building block has (feeds, idempotency, access lists, loaded chunks). A block's options derive
+/// from it; they bind to <c>Groundwork:{Block}</c> and going past one raises <see cref="LimitExceededException"/>
+/// named <c>{Block}:{Property}</c>.
+/// </summary>
+public abstract class ResourceOptions
+{
+    /// <summary>Changes kept for feed watchers; a cursor older than these must resync. Default 1,000.</summary>
+    [Range(1, int.MaxValue)]
+    public int FeedRetention { get; set; } = 1_000;
+
+    /// <summary>Feed watchers open on one resource at once, from all callers. Default 1,000.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxWatchers { get; set; } = 1_000;
+
+    /// <summary>Operation ids always remembered, however old. Default 1,000.</summary>
+    [Range(0, int.MaxValue)]
+    public int IdempotencyMinEntries { get; set; } = 1_000;
+
+    /// <summary>How long every operation id is remembered, however many. Default 10 minutes.</summary>
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The hard cap on remembered operation ids, which bounds state under sustained heavy load (past it, only the
+    /// newest are kept even inside the window). Default 10,000.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int IdempotencyMaxEntries { get; set; } = 10_000;
+
+    /// <summary>Characters in an operation id. Default 128.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxOperationIdLength { get; set; } = 128;
+
+    /// <summary>Principals in a resource's access list (editors and viewers together). Default 1,000.</summary>
+    [Range(0, int.MaxValue)]
+    public int MaxAccessEntries { get; set; } = 1_000;
+
+    /// <summary>Chunks one activation keeps in memory; past it the least recently used clean ones are dropped. Default 4,096.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxLoadedChunks { get; set; } = 4_096;
+}
+
+/// <summary>The idempotency window's rule, kept apart so it can be tested with any clock.</summary>
+internal static class OperationLog
+{
+    /// <summary>
+    /// How many of the oldest records (oldest first) to drop: while more than <see cref="ResourceOptions.IdempotencyMinEntries"/>
+    /// remain and the oldest is either older than <see cref="ResourceOptions.IdempotencyWindow"/> or past the hard cap
+    /// <see cref="ResourceOptions.IdempotencyMaxEntries"/>. So a record lives while it is among the newest minimum or
+    /// inside the window, and the state never holds more than the cap.
+    /// </summary>
+    public static int ToDrop(IReadOnlyList<OperationRecord> operations, DateTimeOffset now, ResourceOptions limits)
+    {
+        var cutoff = now - limits.IdempotencyWindow;
+        var drop = 0;
+        while (operations.Count - drop > limits.IdempotencyMinEntries &&
+               (operations[drop].At < cutoff || operations.Count - drop > limits.IdempotencyMaxEntries))
+        {
+            drop++;
+        }
+
+        return drop;
+    }
+
+    /// <summary>Drops what <see cref="ToDrop"/> says.</summary>
+    public static void Trim(List<OperationRecord> operations, DateTimeOffset now, ResourceOptions limits) =>
+        operations.RemoveRange(0, ToDrop(operations, now, limits));
+}
