@@ -17,11 +17,12 @@ namespace Groundwork.Testing;
 /// with the real access filter. Tests take a fresh tenant each (<see cref="NewTenantAsync"/>), so they never see
 /// each other's state.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public sealed class ClusterFixture : IAsyncLifetime, IAsyncDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "groundwork-tests", Guid.NewGuid().ToString("n"));
     private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly short _silos;
+    private readonly string? _databasePath;
 
     /// <summary>The fixture the tests share: two silos with <see cref="Settings"/>.</summary>
     public ClusterFixture()
@@ -30,17 +31,21 @@ public sealed class ClusterFixture : IAsyncLifetime
         _silos = 2;
     }
 
-    private ClusterFixture(IReadOnlyDictionary<string, string?> settings, short silos)
+    private ClusterFixture(IReadOnlyDictionary<string, string?> settings, short silos, string? databasePath)
     {
         _settings = settings;
         _silos = silos;
+        _databasePath = databasePath;
     }
 
     /// <summary>
     /// A cluster of <paramref name="silos"/> silos with <paramref name="settings"/>, for benchmarks and special cases
     /// (xUnit fixtures may have only one public constructor).
     /// </summary>
-    public static ClusterFixture Create(IReadOnlyDictionary<string, string?> settings, short silos) => new(settings, silos);
+    public static ClusterFixture Create(IReadOnlyDictionary<string, string?> settings, short silos) => new(settings, silos, null);
+
+    /// <summary>A cluster on an existing database file at <paramref name="databasePath"/>, with an operator key of its own.</summary>
+    public static ClusterFixture OnDatabase(string databasePath, IReadOnlyDictionary<string, string?> settings, short silos = 1) => new(settings, silos, databasePath);
 
     /// <summary>The operator key of this cluster.</summary>
     public string OperatorKey { get; } = ApiKeys.NewOperatorKey();
@@ -52,7 +57,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public IClusterClient Client => Cluster.Client;
 
     /// <summary>The SQLite file the silos share.</summary>
-    public string DatabasePath => Path.Combine(_folder, "groundwork.db");
+    public string DatabasePath => _databasePath ?? Path.Combine(_folder, "groundwork.db");
 
     /// <summary>Settings the silos read, beside the defaults. Small limits make limit tests cheap.</summary>
     public static IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
@@ -88,6 +93,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
+
+    /// <inheritdoc/>
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     /// <inheritdoc/>
     public async Task DisposeAsync()

@@ -104,30 +104,6 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task An_operation_id_is_remembered_through_the_next_thousand_operations()
-    {
-        var (list, ownerKey) = await fixture.NewListAsync("List");
-        using (ClusterFixture.As(ownerKey))
-        {
-            var id = (await list.AddItemAsync(new NewItem("a"))).Id!;
-            var results = new List<MutationResult>();
-            for (var i = 0; i < 1_001; i++)
-            {
-                var edit = i % 2 == 0 ? list.CompleteItemAsync(id, new MutationOptions(OperationId: $"op-{i}"))
-                                      : list.ReopenItemAsync(id, new MutationOptions(OperationId: $"op-{i}"));
-                results.Add(await edit);
-            }
-
-            var version = (await list.GetAsync()).Version;
-            // op-1 is followed by op-2 .. op-1000: it is one of the last 1,000 and must still be answered.
-            var oldestKept = await list.ReopenItemAsync(id, new MutationOptions(OperationId: "op-1"));
-            Assert.True(oldestKept.Replayed);
-            Assert.Equal(results[1].Version, oldestKept.Version);
-            Assert.Equal(version, (await list.GetAsync()).Version);
-        }
-    }
-
-    [Fact]
     public async Task Different_operation_ids_each_apply()
     {
         var (list, ownerKey) = await fixture.NewListAsync("List");
