@@ -37,30 +37,82 @@ internal static class Bench
                 await warm.AddItemAsync(new NewItem($"w{i}"));
             }
 
-            var list = fixture.Client.GetList(tenant.ListKey());
-            await list.CreateAsync("Bench");
-            rows.Add(Row("add item, list of 0-1,000 items", await TimeEachAsync(1_000, i => list.AddItemAsync(new NewItem($"item {i}")))));
-            rows.Add(Row("get snapshot, list of 1,000 items", await TimeEachAsync(500, _ => list.GetAsync())));
-
-            var filler = Stopwatch.StartNew();
-            for (var i = 1_000; i < 9_000; i++)
+            // Adds to a 10-item and to a 10,000-item list, alternated in one loop so both see the same machine; each
+            // add is undone (untimed) so the lists keep their sizes.
+            var small = await FilledListAsync(fixture, tenant, 10);
+            var large = await FilledListAsync(fixture, tenant, 9_999);
+            var smallAdds = new List<double>();
+            var largeAdds = new List<double>();
+            for (var i = 0; i < 1_000; i++)
             {
-                await list.AddItemAsync(new NewItem($"item {i}"));
+                smallAdds.Add(await TimeOneAsync(() => small.AddItemAsync(new NewItem($"extra {i}")), r => small.RemoveItemAsync(r.Id!)));
+                largeAdds.Add(await TimeOneAsync(() => large.AddItemAsync(new NewItem($"extra {i}")), r => large.RemoveItemAsync(r.Id!)));
             }
 
-            rows.Add($"| fill from 1,000 to 9,000 items (8,000 adds, sequential) | 1 | {filler.Elapsed.TotalSeconds:F1} s in all, {filler.Elapsed.TotalMilliseconds / 8_000:F2} ms per add | | |");
-            rows.Add(Row("add item, list of 9,000-10,000 items", await TimeEachAsync(1_000, i => list.AddItemAsync(new NewItem($"item {9_000 + i}")))));
-            rows.Add(Row("get snapshot, list of 10,000 items", await TimeEachAsync(200, _ => list.GetAsync())));
+            rows.Add(Row("add item, list of 10 items", smallAdds));
+            rows.Add(Row("add item, list of 10,000 items", largeAdds));
+            rows.Add(string.Create(CultureInfo.InvariantCulture,
+                $"| add to 10,000 items against add to 10 items (same run, alternated) | | **{largeAdds.Average() / smallAdds.Average():F2}x** mean, {Median(largeAdds) / Median(smallAdds):F2}x p50 (goal at most 1.3x) | | |"));
+            rows.Add(Row("get snapshot, list of 10,000 items", await TimeEachAsync(200, _ => large.GetAsync())));
+            rows.Add(Row("get snapshot, list of 10 items (access check + call)", await TimeEachAsync(2_000, _ => small.GetAsync())));
 
-            var small = fixture.Client.GetList(tenant.ListKey());
-            await small.CreateAsync("Small");
-            rows.Add(Row("get snapshot, empty list (access check + call)", await TimeEachAsync(2_000, _ => small.GetAsync())));
+            var empty = fixture.Client.GetList(tenant.ListKey());
+            await empty.CreateAsync("Empty");
+            rows.Add(Row("activation: first read of an empty list after deactivation", await ActivationsAsync(empty, 30)));
+            rows.Add(Row("activation: first read of a 10,000-item list after deactivation", await ActivationsAsync(large, 30)));
 
-            rows.Add(await ThroughputAsync(fixture, tenant, callers: 64, perCaller: 100));
+            foreach (var callers in new[] { 64, 512 })
+            {
+                rows.Add(await ThroughputAsync(fixture, tenant, callers, perCaller: 12_800 / callers));
+            }
         }
 
-        var flood = await FloodBench.RunAsync();
+        // GROUNDWORK_BENCH=lists skips the flood (minutes) while tuning; docs/benchmarks.md is written from a full run.
+        var flood = Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "lists" ? [] : await FloodBench.RunAsync();
         return Report(rows, flood);
+    }
+
+    private static async Task<IListGrain> FilledListAsync(ClusterFixture fixture, TestTenant tenant, int items)
+    {
+        var list = fixture.Client.GetList(tenant.ListKey());
+        await list.CreateAsync($"{items} items");
+        for (var i = 0; i < items; i++)
+        {
+            await list.AddItemAsync(new NewItem($"item {i}", "a few words of notes"));
+        }
+
+        return list;
+    }
+
+    private static async Task<double> TimeOneAsync<T>(Func<Task<T>> call, Func<T, Task> undo)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await call();
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        await undo(result);
+        return elapsed;
+    }
+
+    /// <summary>Deactivates the list, waits for it to go, then times the read that activates it again.</summary>
+    private static async Task<List<double>> ActivationsAsync(IListGrain list, int count)
+    {
+        var samples = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            await list.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+            await Task.Delay(200);
+            var started = Stopwatch.GetTimestamp();
+            await list.GetAsync();
+            samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return samples;
+    }
+
+    private static double Median(List<double> samples)
+    {
+        var sorted = samples.Order().ToList();
+        return sorted[sorted.Count / 2];
     }
 
     private static async Task<List<double>> TimeEachAsync<T>(int count, Func<int, Task<T>> call)
@@ -96,7 +148,8 @@ internal static class Bench
         }));
         var seconds = started.Elapsed.TotalSeconds;
         var total = callers * perCaller;
-        return $"| add item with operation id, {callers} lists written in parallel | {total:N0} | {total / seconds:N0} mutations/s ({seconds:F2} s) | | |";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| add item with operation id, {callers} lists written in parallel (each acknowledged once durable) | {total:N0} | **{total / seconds:N0} mutations/s** ({seconds:F2} s; goal at least 9,320, 5x the 1,864 before the kit) | | |");
     }
 
     private static string Row(string what, List<double> samples)
@@ -129,9 +182,10 @@ internal static class Bench
         }
 
         text.AppendLine();
-        text.AppendLine("A list's whole state (items, retained feed, operation ids) is written on every mutation, so the cost of a");
-        text.AppendLine("mutation grows with the list: compare the two \"add item\" rows. That is the price of writing the items, the");
-        text.AppendLine("change record and the operation id atomically in one row; see docs/architecture.md (bounded state).");
+        text.AppendLine("A mutation writes the list's head (title, version, access, page index), its change, its operation id and");
+        text.AppendLine("the page of at most 100 items it touched, in one commit; the writes of many lists share one SQLite");
+        text.AppendLine("transaction and one fsync (group commit), and each is acknowledged only after its transaction is durable.");
+        text.AppendLine("So an add costs about the same at 10 and at 10,000 items. See docs/design/resource-kit.md.");
         text.AppendLine();
         text.AppendLine("## Refused calls under a flood");
         text.AppendLine();

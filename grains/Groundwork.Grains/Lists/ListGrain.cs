@@ -18,7 +18,7 @@ public sealed class ListGrain(
     IOptions<ListOptions> options) : Grain, IListGrain
 {
     /// <summary>The most items one page holds; a fuller page splits in two.</summary>
-    internal const int MaxPageItems = 100;
+    internal const int MaxPageItems = 50;
 
     private readonly ListOptions _limits = options.Value;
     private readonly List<Page> _pages = [];
@@ -42,9 +42,9 @@ public sealed class ListGrain(
         if (State.Pages.Count > 0)
         {
             var stored = (await _chunks.LoadAllAsync()).ToDictionary(c => c.Id, c => c.Chunk, StringComparer.Ordinal);
-            foreach (var page in State.Pages)
+            foreach (var id in State.Pages)
             {
-                AddPage(_pages.Count, new Page(page.Id, stored.TryGetValue(page.Id, out var chunk) ? chunk : new ItemPage()));
+                AddPage(_pages.Count, new Page(id, stored.TryGetValue(id, out var chunk) ? chunk : new ItemPage()), loading: true);
             }
         }
     }
@@ -352,29 +352,33 @@ public sealed class ListGrain(
         return page;
     }
 
-    private void AddPage(int at, Page page)
+    private void AddPage(int at, Page page, bool loading = false)
     {
         _pages.Insert(at, page);
+        if (!loading)
+        {
+            State.Pages = [.. _pages.Select(p => p.Id)];
+        }
+
         foreach (var item in page.Items)
         {
             _pageOf[item.Id] = page;
         }
     }
 
-    /// <summary>A page changed: written with the commit (or removed when empty), and the head's index follows.</summary>
+    /// <summary>A page changed: written with the commit (or removed when empty, and the head's index follows).</summary>
     private void Changed(Page page)
     {
         if (page.Items.Count == 0)
         {
             _pages.Remove(page);
             _chunks.Remove(page.Id);
+            State.Pages = [.. _pages.Select(p => p.Id)];
         }
-        else if (_pages.Contains(page))
+        else
         {
             _chunks.Put(page.Id, page.Chunk);
         }
-
-        State.Pages = [.. _pages.Select(p => new PageRef(p.Id, p.Items.Count))];
     }
 
     private static void Required(object? value, string field)

@@ -19,12 +19,9 @@ public sealed class ListHead : ResourceHead
     /// <summary>The number in the next page's id (<c>p{n}</c>).</summary>
     public long NextPageNumber { get; set; } = 1;
 
-    /// <summary>The item pages in list order.</summary>
-    public List<PageRef> Pages { get; set; } = [];
+    /// <summary>The chunk ids of the item pages, in list order (ids only: the head is written by every mutation).</summary>
+    public List<string> Pages { get; set; } = [];
 }
-
-/// <summary>One page of items in a list's head: its chunk id and how many items it holds.</summary>
-public sealed record PageRef(string Id, int Count);
 
 /// <summary>A run of consecutive items of a list, stored as one chunk (collection <c>items</c>).</summary>
 public sealed class ItemPage

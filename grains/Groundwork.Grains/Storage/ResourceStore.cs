@@ -127,21 +127,27 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
         return await Database.WriteAsync(connection => Commit(connection, stateName, id, expectedETag, head, rows));
     }
 
+    private static string UpdatedAt() => DateTime.UtcNow.ToString("s", CultureInfo.InvariantCulture);
+
     private static long Commit(SqliteConnection connection, string stateName, string grainId, long? expected, byte[] head, IReadOnlyList<RowChange> rows)
     {
         using var activity = SqliteGrainStorage.StartActivity("write", stateName, grainId);
         var started = Stopwatch.GetTimestamp();
-        long? stored;
-        using (var check = connection.CreateCommand())
+        // The head first, and only on top of the ETag this writer read: if it does not match, nothing was written.
+        var next = (expected ?? 0) + 1;
+        long bytes = head.Length;
+        var written = expected is null
+            ? SqliteDatabase.Prepared(connection, """
+                INSERT INTO resource_head (state_name, grain_id, etag, payload, updated_at) VALUES ($s, $g, 1, $p, $u)
+                ON CONFLICT (state_name, grain_id) DO NOTHING
+                """, ("$s", stateName), ("$g", grainId), ("$p", head), ("$u", UpdatedAt())).ExecuteNonQuery()
+            : SqliteDatabase.Prepared(connection, """
+                UPDATE resource_head SET etag = $n, payload = $p, updated_at = $u WHERE state_name = $s AND grain_id = $g AND etag = $e
+                """, ("$s", stateName), ("$g", grainId), ("$e", expected), ("$n", next), ("$p", head), ("$u", UpdatedAt())).ExecuteNonQuery();
+        if (written != 1)
         {
-            check.CommandText = "SELECT etag FROM resource_head WHERE state_name = $s AND grain_id = $g";
-            check.Parameters.AddWithValue("$s", stateName);
-            check.Parameters.AddWithValue("$g", grainId);
-            stored = check.ExecuteScalar() is long value ? value : null;
-        }
-
-        if (stored != expected)
-        {
+            var stored = SqliteDatabase.Prepared(connection, "SELECT etag FROM resource_head WHERE state_name = $s AND grain_id = $g",
+                ("$s", stateName), ("$g", grainId)).ExecuteScalar() as long?;
             StorageMetrics.Conflicts.Add(1);
             activity?.SetStatus(ActivityStatusCode.Error, "stale ETag");
             var storedText = stored?.ToString(CultureInfo.InvariantCulture) ?? "none";
@@ -151,57 +157,21 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
                 storedText, expectedText);
         }
 
-        var next = (expected ?? 0) + 1;
-        long bytes = head.Length;
-        using (var write = connection.CreateCommand())
+        foreach (var row in rows)
         {
-            write.CommandText = """
-                INSERT INTO resource_head (state_name, grain_id, etag, payload, updated_at) VALUES ($s, $g, $e, $p, $u)
-                ON CONFLICT (state_name, grain_id) DO UPDATE SET etag = excluded.etag, payload = excluded.payload, updated_at = excluded.updated_at
-                """;
-            write.Parameters.AddWithValue("$s", stateName);
-            write.Parameters.AddWithValue("$g", grainId);
-            write.Parameters.AddWithValue("$e", next);
-            write.Parameters.AddWithValue("$p", head);
-            write.Parameters.AddWithValue("$u", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-            write.ExecuteNonQuery();
-        }
-
-        if (rows.Count > 0)
-        {
-            using var put = connection.CreateCommand();
-            put.CommandText = """
-                INSERT INTO resource_row (state_name, grain_id, collection, row_key, version, payload) VALUES ($s, $g, $c, $k, $v, $p)
-                ON CONFLICT (state_name, grain_id, collection, row_key) DO UPDATE SET version = excluded.version, payload = excluded.payload
-                """;
-            var putCollection = put.Parameters.Add("$c", SqliteType.Text);
-            var putKey = put.Parameters.Add("$k", SqliteType.Text);
-            var putPayload = put.Parameters.Add("$p", SqliteType.Blob);
-            put.Parameters.AddWithValue("$s", stateName);
-            put.Parameters.AddWithValue("$g", grainId);
-            put.Parameters.AddWithValue("$v", next);
-            using var delete = connection.CreateCommand();
-            delete.CommandText = "DELETE FROM resource_row WHERE state_name = $s AND grain_id = $g AND collection = $c AND row_key = $k";
-            var deleteCollection = delete.Parameters.Add("$c", SqliteType.Text);
-            var deleteKey = delete.Parameters.Add("$k", SqliteType.Text);
-            delete.Parameters.AddWithValue("$s", stateName);
-            delete.Parameters.AddWithValue("$g", grainId);
-            foreach (var row in rows)
+            if (row.Payload is null)
             {
-                if (row.Payload is null)
-                {
-                    deleteCollection.Value = row.Collection;
-                    deleteKey.Value = row.Key;
-                    delete.ExecuteNonQuery();
-                }
-                else
-                {
-                    putCollection.Value = row.Collection;
-                    putKey.Value = row.Key;
-                    putPayload.Value = row.Payload;
-                    bytes += row.Payload.Length;
-                    put.ExecuteNonQuery();
-                }
+                SqliteDatabase.Prepared(connection, "DELETE FROM resource_row WHERE state_name = $s AND grain_id = $g AND collection = $c AND row_key = $k",
+                    ("$s", stateName), ("$g", grainId), ("$c", row.Collection), ("$k", row.Key)).ExecuteNonQuery();
+            }
+            else
+            {
+                bytes += row.Payload.Length;
+                SqliteDatabase.Prepared(connection, """
+                    INSERT INTO resource_row (state_name, grain_id, collection, row_key, version, payload) VALUES ($s, $g, $c, $k, $v, $p)
+                    ON CONFLICT (state_name, grain_id, collection, row_key) DO UPDATE SET version = excluded.version, payload = excluded.payload
+                    """,
+                    ("$s", stateName), ("$g", grainId), ("$c", row.Collection), ("$k", row.Key), ("$v", next), ("$p", row.Payload)).ExecuteNonQuery();
             }
         }
 

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace Groundwork.Grains.Storage;
@@ -20,7 +20,11 @@ public sealed class SqliteDatabase : IDisposable
 
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
-    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    // A plain queue and a semaphore the writer thread blocks on: a producer's Release wakes it directly, with no
+    // thread-pool hop in between.
+    private readonly ConcurrentQueue<WorkItem> _queue = new();
+    private readonly SemaphoreSlim _waiting = new(0);
+    private volatile bool _disposed;
     private readonly Lock _starting = new();
     private Thread? _writer;
 
@@ -71,7 +75,9 @@ public sealed class SqliteDatabase : IDisposable
     {
         EnsureWriter();
         var item = new WorkItem<T>(write);
-        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(item), this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _queue.Enqueue(item);
+        _waiting.Release();
 
         return item.Completion.Task;
     }
@@ -79,7 +85,8 @@ public sealed class SqliteDatabase : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _queue.Writer.TryComplete();
+        _disposed = true;
+        _waiting.Release();
         _writer?.Join(TimeSpan.FromSeconds(10));
     }
 
@@ -107,12 +114,28 @@ public sealed class SqliteDatabase : IDisposable
     {
         SqliteConnection? connection = null;
         var batch = new List<WorkItem>(MaxBatch);
-        var reader = _queue.Reader;
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (true)
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out var item))
+            _waiting.Wait();
+            if (_disposed && _queue.IsEmpty)
+            {
+                break;
+            }
+
+            while (batch.Count < MaxBatch && _queue.TryDequeue(out var item))
             {
                 batch.Add(item);
+            }
+
+            // One permit per item: take the extra ones of the items this batch holds.
+            for (var i = 1; i < batch.Count; i++)
+            {
+                _waiting.Wait();
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
             }
 
             try
@@ -195,12 +218,38 @@ public sealed class SqliteDatabase : IDisposable
         }
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void Execute(SqliteConnection connection, string sql) => Prepared(connection, sql).ExecuteNonQuery();
+
+    /// <summary>
+    /// A command for <paramref name="sql"/> compiled once per connection and reused (SQLite compiles a statement on
+    /// every new command otherwise), with its parameters set to <paramref name="parameters"/>. Only for a connection
+    /// one thread uses at a time, such as the writer's.
+    /// </summary>
+    public static SqliteCommand Prepared(SqliteConnection connection, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
+        ArgumentNullException.ThrowIfNull(connection);
+        var cache = Statements.GetOrCreateValue(connection);
+        if (!cache.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, _) in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            cache[sql] = command;
+        }
+
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters[name].Value = value ?? DBNull.Value;
+        }
+
+        return command;
     }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Statements = new();
 
     private abstract class WorkItem
     {

@@ -141,6 +141,8 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
         using var command = connection.CreateCommand();
         command.CommandText = """
             PRAGMA journal_mode = WAL;
+            -- The resource store's tables are rowid tables: their rows hold pages of items (kilobytes), which
+            -- WITHOUT ROWID tables store badly (measured: a third fewer commits per second).
             CREATE TABLE IF NOT EXISTS resource_head (
                 state_name TEXT NOT NULL,
                 grain_id   TEXT NOT NULL,
@@ -148,7 +150,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
                 payload    BLOB NOT NULL,
                 updated_at TEXT NOT NULL,
                 PRIMARY KEY (state_name, grain_id)
-            ) WITHOUT ROWID;
+            );
             CREATE TABLE IF NOT EXISTS resource_row (
                 state_name TEXT NOT NULL,
                 grain_id   TEXT NOT NULL,
@@ -157,7 +159,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
                 version    INTEGER NOT NULL,
                 payload    BLOB NOT NULL,
                 PRIMARY KEY (state_name, grain_id, collection, row_key)
-            ) WITHOUT ROWID;
+            );
             CREATE TABLE IF NOT EXISTS grain_state (
                 state_name TEXT NOT NULL,
                 grain_id   TEXT NOT NULL,

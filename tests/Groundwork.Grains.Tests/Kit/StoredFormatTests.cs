@@ -35,7 +35,7 @@ public sealed class StoredFormatTests
             Title = "Groceries",
             NextItemNumber = 2,
             NextPageNumber = 2,
-            Pages = [new PageRef("p1", 1)],
+            Pages = ["p1"],
         };
         var pieces = new (string Name, byte[] Json)[]
         {
