@@ -14,6 +14,27 @@ namespace Groundwork.Cluster.Tests;
 public sealed class ClusterTests(ClusterHarness cluster, ITestOutputHelper output)
 {
     [Fact]
+    public async Task Every_file_a_silo_is_given_is_readable_by_the_silos_own_user_wherever_the_checkout_lives()
+    {
+        // The silos run under their own user ids, as in containers. A path below a folder only its owner may enter
+        // (a checkout in root's home, a mktemp -d folder) would be unreadable to them: this fails first and names it.
+        var closed = new List<string>();
+        foreach (var silo in cluster.Silos)
+        {
+            foreach (var path in silo.PathsNeeded)
+            {
+                if (!await silo.CanReadAsync(path))
+                {
+                    closed.Add($"{silo.Name} (uid {silo.UserId}) cannot read {path}");
+                }
+            }
+        }
+
+        Assert.True(closed.Count == 0, string.Join("\n", closed));
+        Assert.Contains(cluster.Silos[0].PathsNeeded, p => p.EndsWith("Groundwork.Silo.dll", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Three_silos_form_one_cluster_and_a_list_written_through_one_gateway_is_read_through_another()
     {
         await cluster.WaitForActiveSilosAsync(3, TimeSpan.FromSeconds(30));

@@ -17,6 +17,7 @@ public sealed class FaultTests(ClusterHarness cluster, ITestOutputHelper output)
     private static readonly TimeSpan FailoverLimit = TimeSpan.FromSeconds(5);
 
     [Fact]
+    [Trait("Category", "Slo")]
     public async Task Killing_the_silo_hosting_the_busiest_grains_loses_no_acknowledged_write_and_its_grains_answer_elsewhere_within_5_s()
     {
         await cluster.WaitForActiveSilosAsync(3, TimeSpan.FromSeconds(60));
@@ -49,10 +50,12 @@ public sealed class FaultTests(ClusterHarness cluster, ITestOutputHelper output)
             string.Create(CultureInfo.InvariantCulture, $"failover {failover.TotalSeconds:0.00} s ({victimLists.Count} lists lived there)")));
         Assert.Empty(problems);
         Assert.True(writes > 0);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SLO failover < {FailoverLimit.TotalSeconds} s: margin {(FailoverLimit - failover).TotalSeconds:0.00} s"));
         Assert.True(failover < FailoverLimit, $"failover took {failover.TotalSeconds:0.00} s, more than {FailoverLimit.TotalSeconds} s.\n{cluster.Logs()}");
     }
 
     [Fact]
+    [Trait("Category", "Slo")]
     public async Task Restarting_Redis_under_load_gives_a_clear_storage_error_then_recovers_by_itself_and_loses_nothing()
     {
         await cluster.WaitForActiveSilosAsync(3, TimeSpan.FromSeconds(60));
@@ -80,6 +83,7 @@ public sealed class FaultTests(ClusterHarness cluster, ITestOutputHelper output)
         // The caller learns the kind of failure; Redis's own message (its address, the grain's storage key) stays in the silo log.
         Assert.DoesNotContain(cluster.Redis.ConnectionString, down.Message, StringComparison.Ordinal);
         Assert.Matches(@"\((read|write)\): (not reachable|timed out|loading its data)\.", down.Message);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"SLO a clear error within 10 s of Redis going down: margin {10 - down.Seconds:0.00} s"));
         Assert.True(down.Seconds < 10, $"the call failed only after {down.Seconds:0.00} s");
         await cluster.WaitForActiveSilosAsync(3, TimeSpan.FromSeconds(60));
     }

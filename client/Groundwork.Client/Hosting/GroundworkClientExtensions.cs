@@ -75,12 +75,15 @@ public static class GroundworkClientExtensions
     private static void AddGroundworkClientTelemetry(IHostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var ratio = TraceSampleRatio(configuration);
-        var otlp = !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var otlpMetrics = configuration["Groundwork:Telemetry:OtlpMetrics"] is { Length: > 0 } setting
-            ? !string.Equals(setting, "false", StringComparison.OrdinalIgnoreCase)
-            : !string.Equals(configuration["OTEL_METRICS_EXPORTER"], "none", StringComparison.OrdinalIgnoreCase);
-        var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } named ? named : DefaultServiceName;
+        var telemetry = TelemetrySettings.From(configuration, DefaultServiceName, pushMetricsByDefault: true);
+        if (telemetry.TraceSampleRatioProblem is { } problem)
+        {
+            throw new OptionsValidationException("Groundwork:Telemetry:TraceSampleRatio", typeof(GroundworkClientOptions), [problem]);
+        }
+
+        var ratio = telemetry.TraceSampleRatio;
+        var otlp = telemetry.Otlp;
+        var otlpMetrics = telemetry.OtlpMetrics;
 
         builder.Logging.AddOpenTelemetry(o =>
         {
@@ -92,9 +95,7 @@ public static class GroundworkClientExtensions
             }
         });
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(serviceName, serviceInstanceId: GroundworkTelemetry.ResourceAttribute(configuration["OTEL_RESOURCE_ATTRIBUTES"], "service.instance.id") is { Length: > 0 } named
-                ? named
-                : $"{Environment.MachineName}:{Environment.ProcessId}"))
+            .ConfigureResource(r => r.AddService(telemetry.ServiceName, serviceInstanceId: telemetry.ConfiguredInstanceId ?? $"{Environment.MachineName}:{Environment.ProcessId}"))
             .WithTracing(t =>
             {
                 t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)))
@@ -112,21 +113,6 @@ public static class GroundworkClientExtensions
                     m.AddOtlpExporter();
                 }
             });
-    }
-
-    /// <summary><c>Groundwork:Telemetry:TraceSampleRatio</c>, 1 when unset; anything but a number from 0 to 1 is refused with one clear message.</summary>
-    private static double TraceSampleRatio(IConfiguration configuration)
-    {
-        var text = configuration["Groundwork:Telemetry:TraceSampleRatio"];
-        if (string.IsNullOrEmpty(text))
-        {
-            return 1.0;
-        }
-
-        return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
-            ? ratio
-            : throw new OptionsValidationException("Groundwork:Telemetry:TraceSampleRatio", typeof(GroundworkClientOptions),
-                [$"Groundwork:Telemetry:TraceSampleRatio '{text}' is not a number from 0 to 1: use for example 0.1 to record one trace in ten."]);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Groundwork.Transport;
 namespace Groundwork.Silo.Hosting;
 
 /// <summary>The silo's own settings (configuration section <c>Groundwork</c>), checked before anything starts.</summary>
@@ -80,21 +81,12 @@ public sealed class SiloOptions
     public bool RedisStorage => string.Equals(StorageKind, "Redis", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The share of new traces recorded, 0 to 1 (<c>Groundwork:Telemetry:TraceSampleRatio</c>). Default 1. Sampling is
-    /// parent-based: a call that arrives in a sampled trace is always recorded, so a trace never loses its middle.
+    /// The telemetry settings (<c>Groundwork:Telemetry:*</c>, <c>OTEL_*</c>), read as every Groundwork host reads them.
+    /// Sampling is parent-based: a call that arrives in a sampled trace is always recorded. Silos push metrics over
+    /// OTLP only with <c>Groundwork:Telemetry:OtlpMetrics=true</c> or <c>OTEL_METRICS_EXPORTER=otlp</c>: they are
+    /// scraped at <c>/metrics</c>, and pushing as well would count every series twice.
     /// </summary>
-    public double TraceSampleRatio { get; set; } = 1.0;
-
-    /// <summary>The ratio as configured, for the start-up check's message.</summary>
-    public string? TraceSampleRatioSetting { get; set; }
-
-    /// <summary>
-    /// Whether metrics are also pushed over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set
-    /// (<c>Groundwork:Telemetry:OtlpMetrics</c>). Default false: silos are scraped at <c>/metrics</c>, and pushing
-    /// the same series through a collector into the same Prometheus would count every series twice. Unset, the
-    /// standard <c>OTEL_METRICS_EXPORTER=otlp</c> turns it on.
-    /// </summary>
-    public bool OtlpMetrics { get; set; }
+    public TelemetrySettings Telemetry { get; set; } = new();
 
     /// <summary>Reads the settings from configuration, with their defaults.</summary>
     public static SiloOptions From(IConfiguration configuration)
@@ -118,17 +110,7 @@ public sealed class SiloOptions
         options.Urls = configuration["urls"] is { Length: > 0 } urls ? urls : options.Urls;
         options.ShutdownTimeout = configuration.GetValue("Groundwork:ShutdownTimeout", options.ShutdownTimeout);
         options.ShutdownDrain = configuration.GetValue("Groundwork:ShutdownDrain", options.ShutdownDrain);
-        options.TraceSampleRatioSetting = configuration["Groundwork:Telemetry:TraceSampleRatio"];
-        if (options.TraceSampleRatioSetting is { Length: > 0 } ratio)
-        {
-            options.TraceSampleRatio = double.TryParse(ratio, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
-                ? parsed
-                : double.NaN;
-        }
-
-        options.OtlpMetrics = configuration["Groundwork:Telemetry:OtlpMetrics"] is { Length: > 0 } otlpMetrics
-            ? string.Equals(otlpMetrics, "true", StringComparison.OrdinalIgnoreCase)
-            : string.Equals(configuration["OTEL_METRICS_EXPORTER"], "otlp", StringComparison.OrdinalIgnoreCase);
+        options.Telemetry = TelemetrySettings.From(configuration, TelemetryHostingExtensions.ServiceName, pushMetricsByDefault: false);
         return options;
     }
 }

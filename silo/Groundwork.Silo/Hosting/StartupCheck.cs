@@ -60,10 +60,9 @@ public static class StartupCheck
             throw new StartupSettingException($"{messageProblem}.");
         }
 
-        if (!(options.TraceSampleRatio is >= 0 and <= 1))
+        if (options.Telemetry.TraceSampleRatioProblem is { } ratioProblem)
         {
-            throw new StartupSettingException(
-                $"Groundwork:Telemetry:TraceSampleRatio '{options.TraceSampleRatioSetting}' is not a number from 0 to 1: use for example 0.1 to record one trace in ten.");
+            throw new StartupSettingException(ratioProblem);
         }
 
         if (options.Clustered && !tls.Enabled && !tls.AllowPlaintext && ExposedWithoutTls(options) is { } exposed)

@@ -33,8 +33,8 @@ public static class TelemetryHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
         var options = SiloOptions.From(configuration);
-        var otlp = !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } named ? named : ServiceName;
+        var telemetry = options.Telemetry;
+        var otlp = telemetry.Otlp;
 
         // Console lines carry the trace and span ids (the host tracks them in the logging scope), so a log line
         // leads to its trace even without an OTLP backend.
@@ -56,7 +56,7 @@ public static class TelemetryHostingExtensions
         });
 
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(serviceName, serviceInstanceId: InstanceId(options, configuration)))
+            .ConfigureResource(r => r.AddService(telemetry.ServiceName, serviceInstanceId: InstanceId(options)))
             .WithMetrics(m =>
             {
                 m.AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName)
@@ -65,14 +65,14 @@ public static class TelemetryHostingExtensions
                     .AddProcessInstrumentation()
                     .AddView(LatencyView)
                     .AddPrometheusExporter();
-                if (otlp && options.OtlpMetrics)
+                if (otlp && telemetry.OtlpMetrics)
                 {
                     m.AddOtlpExporter();
                 }
             })
             .WithTracing(t =>
             {
-                t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)))
+                t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(telemetry.TraceSampleRatio)))
                     .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage", GroundworkTelemetry.ActivitySourceName)
                     .AddAspNetCoreInstrumentation();
                 if (otlp)
@@ -88,11 +88,10 @@ public static class TelemetryHostingExtensions
     /// each silo so), else the host name, the advertised address when there is one, and the silo port, which tell
     /// apart the silos of a cluster, one per container or several on one machine.
     /// </summary>
-    public static string InstanceId(SiloOptions options, IConfiguration configuration)
+    public static string InstanceId(SiloOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(configuration);
-        if (GroundworkTelemetry.ResourceAttribute(configuration["OTEL_RESOURCE_ATTRIBUTES"], "service.instance.id") is { Length: > 0 } named)
+        if (options.Telemetry.ConfiguredInstanceId is { } named)
         {
             return named;
         }

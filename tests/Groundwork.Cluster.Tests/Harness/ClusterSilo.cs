@@ -45,6 +45,23 @@ public sealed class ClusterSilo : IAsyncDisposable
     /// <summary>The environment it runs with (after translation from the compose file).</summary>
     public IReadOnlyDictionary<string, string> Environment => _environment;
 
+    /// <summary>Every file and folder the process is given: its program, and the paths its environment names.</summary>
+    public IReadOnlyList<string> PathsNeeded =>
+        [_assembly, .. _environment.Values.Where(v => Path.IsPathRooted(v) && (File.Exists(v) || Directory.Exists(v)))];
+
+    /// <summary>
+    /// Whether this silo's user (with its group, as it runs) can read <paramref name="path"/>: false when the path, or
+    /// any folder above it, is closed to that user.
+    /// </summary>
+    public async Task<bool> CanReadAsync(string path)
+    {
+        var setpriv = Tools.Find("setpriv") ?? throw new InvalidOperationException("setpriv (util-linux) is missing: apt-get install util-linux");
+        var id = UserId.ToString(CultureInfo.InvariantCulture);
+        using var test = Process.Start(setpriv, [$"--reuid={id}", $"--regid={id}", "--groups=" + ContainerGroup, "test", "-r", path])!;
+        await test.WaitForExitAsync();
+        return test.ExitCode == 0;
+    }
+
     /// <summary>Whether the process is running.</summary>
     public bool Running => _process is { HasExited: false };
 
