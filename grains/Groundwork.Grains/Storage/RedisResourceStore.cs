@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using Groundwork.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Orleans.Storage;
 using StackExchange.Redis;
@@ -112,6 +114,11 @@ public sealed partial class RedisResourceStore(RedisStorageSettings settings, IL
 
     private async Task<T> Guard<T>(string operation, GrainId grainId, Func<IDatabase, Task<T>> call)
     {
+        // A span per store operation, a child of the grain call that caused it, as on SQLite.
+        using var activity = GroundworkMetrics.ActivitySource.StartActivity($"groundwork.storage.{operation}", ActivityKind.Client);
+        activity?.SetTag("db.system.name", "redis");
+        activity?.SetTag("db.operation.name", operation);
+        activity?.SetTag("groundwork.grain.id", grainId.ToString());
         try
         {
             var connection = await _connection.Value;
@@ -119,6 +126,7 @@ public sealed partial class RedisResourceStore(RedisStorageSettings settings, IL
         }
         catch (Exception exception) when (UnavailableStorageGuard.Classify(exception) is { } kind)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, kind);
             LogUnavailable(logger, exception, operation, grainId.ToString(), kind);
             throw new StorageUnavailableException("Redis", operation, kind);
         }
