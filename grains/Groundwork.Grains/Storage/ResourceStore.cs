@@ -127,6 +127,47 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
         return await Database.WriteAsync(connection => Commit(connection, stateName, id, expectedETag, head, rows));
     }
 
+    private const int RowsPerPut = 8;
+
+    private static readonly (string Collection, string Key, string Payload)[] RowParameters =
+        [.. Enumerable.Range(0, RowsPerPut).Select(i => ($"$c{i}", $"$k{i}", $"$p{i}"))];
+
+    // PutSql[n - 1] writes n rows in one statement.
+    private static readonly string[] PutSql = [.. Enumerable.Range(1, RowsPerPut).Select(n =>
+        "INSERT INTO resource_row (state_name, grain_id, collection, row_key, version, payload) VALUES " +
+        string.Join(", ", Enumerable.Range(0, n).Select(i => $"($s, $g, $c{i}, $k{i}, $v, $p{i})")) +
+        " ON CONFLICT (state_name, grain_id, collection, row_key) DO UPDATE SET version = excluded.version, payload = excluded.payload")];
+
+    private static void Put(SqliteConnection connection, string stateName, string grainId, long version, List<RowChange> puts)
+    {
+        for (var start = 0; start < puts.Count; start += RowsPerPut)
+        {
+            var count = Math.Min(RowsPerPut, puts.Count - start);
+            var command = SqliteDatabase.Prepared(connection, PutSql[count - 1], ("$s", stateName), ("$g", grainId), ("$v", version));
+            for (var i = 0; i < count; i++)
+            {
+                var row = puts[start + i];
+                Bind(command, RowParameters[i].Collection, row.Collection);
+                Bind(command, RowParameters[i].Key, row.Key);
+                Bind(command, RowParameters[i].Payload, row.Payload);
+            }
+
+            command.ExecuteNonQuery();
+        }
+
+        puts.Clear();
+    }
+
+    private static void Bind(SqliteCommand command, string name, object? value)
+    {
+        if (!command.Parameters.Contains(name))
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        command.Parameters[name].Value = value;
+    }
+
     private static string UpdatedAt() => DateTime.UtcNow.ToString("s", CultureInfo.InvariantCulture);
 
     private static long Commit(SqliteConnection connection, string stateName, string grainId, long? expected, byte[] head, IReadOnlyList<RowChange> rows)
@@ -157,24 +198,24 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
                 storedText, expectedText);
         }
 
+        // In the order given; puts go in statements of up to eight rows each, since a statement's fixed cost
+        // (binding, stepping, the reader) is most of a small row's. Deletes (rows out of retention) go one by one.
+        var puts = new List<RowChange>(rows.Count);
         foreach (var row in rows)
         {
-            if (row.Payload is null)
-            {
-                SqliteDatabase.Prepared(connection, "DELETE FROM resource_row WHERE state_name = $s AND grain_id = $g AND collection = $c AND row_key = $k",
-                    ("$s", stateName), ("$g", grainId), ("$c", row.Collection), ("$k", row.Key)).ExecuteNonQuery();
-            }
-            else
+            if (row.Payload is not null)
             {
                 bytes += row.Payload.Length;
-                SqliteDatabase.Prepared(connection, """
-                    INSERT INTO resource_row (state_name, grain_id, collection, row_key, version, payload) VALUES ($s, $g, $c, $k, $v, $p)
-                    ON CONFLICT (state_name, grain_id, collection, row_key) DO UPDATE SET version = excluded.version, payload = excluded.payload
-                    """,
-                    ("$s", stateName), ("$g", grainId), ("$c", row.Collection), ("$k", row.Key), ("$v", next), ("$p", row.Payload)).ExecuteNonQuery();
+                puts.Add(row);
+                continue;
             }
+
+            Put(connection, stateName, grainId, next, puts);
+            SqliteDatabase.Prepared(connection, "DELETE FROM resource_row WHERE state_name = $s AND grain_id = $g AND collection = $c AND row_key = $k",
+                ("$s", stateName), ("$g", grainId), ("$c", row.Collection), ("$k", row.Key)).ExecuteNonQuery();
         }
 
+        Put(connection, stateName, grainId, next, puts);
         activity?.SetTag("groundwork.storage.bytes", bytes);
         StorageMetrics.Record("write", bytes, started);
         return next;
