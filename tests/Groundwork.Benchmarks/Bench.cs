@@ -183,7 +183,7 @@ internal static class Bench
 
         text.AppendLine();
         text.AppendLine("A mutation writes the list's head (title, version, access, page index), its change, its operation id and");
-        text.AppendLine("the page of at most 100 items it touched, in one commit; the writes of many lists share one SQLite");
+        text.AppendLine("the page of at most 50 items it touched, in one commit; the writes of many lists share one SQLite");
         text.AppendLine("transaction and one fsync (group commit), and each is acknowledged only after its transaction is durable.");
         text.AppendLine("So an add costs about the same at 10 and at 10,000 items. See docs/design/resource-kit.md.");
         text.AppendLine();

@@ -293,7 +293,9 @@ public sealed class ResyncRequiredException : GroundworkException
 
 /// <summary>
 /// The grain storage could not be reached in time (for example Redis is down or restarting). A write that timed
-/// out may still have been stored: retry with the same operation id, which applies it at most once.
+/// out may still have been stored: retry a resource mutation with the same operation id, which applies it at most
+/// once. Tenant administration takes no operation id: read the tenant (its keys, its members) before retrying, or a
+/// retried key issue makes a second key.
 /// </summary>
 [GenerateSerializer, Alias("gw.err.storage")]
 public sealed class StorageUnavailableException : GroundworkException
@@ -305,7 +307,7 @@ public sealed class StorageUnavailableException : GroundworkException
 
     /// <summary>Creates the error for <paramref name="operation"/> on <paramref name="provider"/>, with the kind of failure in <paramref name="detail"/>.</summary>
     public StorageUnavailableException(string provider, string operation, string detail)
-        : base($"Storage '{provider}' is unavailable ({operation}): {detail}. Retry with the same operation id once it is back; it applies at most once.")
+        : base($"Storage '{provider}' is unavailable ({operation}): {detail}. Retry once it is back, a mutation with the same operation id (it applies at most once).")
     {
         Provider = provider;
         Operation = operation;
