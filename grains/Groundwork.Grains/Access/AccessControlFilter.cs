@@ -120,8 +120,11 @@ public sealed partial class AccessControlFilter(
                 $"{method.DeclaringType?.Name}.{method.Name} declares no access requirement"), fromSilo);
         }
 
+        // Silo code acting on its own (no caller's key: a resource re-registering itself on activation, the directory
+        // reading a summary back) is the system; silo code serving a caller carries the caller's key and is checked.
         Caller? caller = null;
-        if (requirement != Requirement.None)
+        var systemCall = fromSilo && RequestContext.Get(CallHeaders.ApiKey) is null;
+        if (requirement != Requirement.None && !systemCall)
         {
             try
             {

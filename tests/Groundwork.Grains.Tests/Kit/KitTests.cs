@@ -117,8 +117,9 @@ public sealed class KitTests(KitFixture kit, ITestOutputHelper output)
         var during = Interlocked.Read(ref verifications) - before;
         output.WriteLine($"{watchers} watchers over 3 s: {during} tenant verifications");
 
-        // Each watcher asking alone would make about 6 x 200 = 1,200; shared, a handful (other tests add a few).
-        Assert.True(during < 100, $"{during} tenant verifications for {watchers} watchers of one key in three cache periods");
+        // Each watcher asking alone would make about 6 x 200 = 1,200; shared, a handful. The meter is the process's,
+        // and the other collection's tests verify keys meanwhile (up to about a hundred in 3 s), hence the margin.
+        Assert.True(during < 400, $"{during} tenant verifications for {watchers} watchers of one key in three cache periods");
         using (ClusterFixture.As(ownerKey))
         {
             await list.AddItemAsync(new NewItem("wake"));
