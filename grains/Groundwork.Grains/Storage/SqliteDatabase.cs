@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using Orleans.Storage;
 
 namespace Groundwork.Grains.Storage;
 
 /// <summary>
 /// One SQLite file with one writer: every write of the process (grain states and resource commits) is queued to a
-/// single connection, which runs all the writes waiting at that moment in one transaction (each in its own savepoint,
-/// so one failing write leaves the others alone) and commits them with one fsync. No write is acknowledged before its
+/// single connection, which runs all the writes waiting at that moment in one transaction and commits them with one
+/// fsync. A write refused for a stale ETag fails alone (writes check their ETag before changing anything); any other
+/// failure fails the whole transaction and every write in it. No write is acknowledged before its
 /// transaction is durable. Reads use pooled connections beside it (WAL lets readers run while the writer writes).
 /// </summary>
 /// <remarks>
@@ -69,7 +71,8 @@ public sealed class SqliteDatabase : IDisposable
 
     /// <summary>
     /// Queues <paramref name="write"/> to the writer; the task completes once the transaction holding it is durable.
-    /// If <paramref name="write"/> throws, only its own changes are rolled back and the task fails with its exception.
+    /// <paramref name="write"/> must throw <see cref="InconsistentStateException"/> only before it changes anything;
+    /// that fails it alone. Any other exception fails the whole transaction.
     /// </summary>
     public Task<T> WriteAsync<T>(Func<SqliteConnection, T> write)
     {
@@ -169,19 +172,16 @@ public sealed class SqliteDatabase : IDisposable
         {
             for (var i = 0; i < batch.Count; i++)
             {
-                Execute(connection, "SAVEPOINT w");
+                // A stale ETag fails one write alone: every write checks its ETag before it changes anything, so it
+                // needs no savepoint. Anything else means the transaction itself is in doubt, and fails it whole
+                // (below): no write of it is acknowledged, and the callers retry.
                 try
                 {
                     results[i] = (batch[i].Run(connection), null);
-                    Execute(connection, "RELEASE w");
                 }
-                catch (Exception exception) when (exception is not SqliteException { SqliteErrorCode: 10 or 13 })
+                catch (InconsistentStateException stale)
                 {
-                    // Its own failure (a stale ETag, a bad payload): undo just this write. I/O errors (10) and a full
-                    // disk (13) fail the whole transaction below.
-                    Execute(connection, "ROLLBACK TO w");
-                    Execute(connection, "RELEASE w");
-                    results[i] = (null, exception);
+                    results[i] = (null, stale);
                 }
             }
 
