@@ -1,3 +1,4 @@
+using Groundwork.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -5,10 +6,6 @@ using Groundwork.Transport;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Logs;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace Groundwork.Client.Hosting;
 
@@ -74,45 +71,13 @@ public static class GroundworkClientExtensions
     /// </summary>
     private static void AddGroundworkClientTelemetry(IHostApplicationBuilder builder)
     {
-        var configuration = builder.Configuration;
-        var telemetry = TelemetrySettings.From(configuration, DefaultServiceName, pushMetricsByDefault: true);
+        var telemetry = TelemetrySettings.From(builder.Configuration, DefaultServiceName, pushMetricsByDefault: true);
         if (telemetry.TraceSampleRatioProblem is { } problem)
         {
             throw new OptionsValidationException("Groundwork:Telemetry:TraceSampleRatio", typeof(GroundworkClientOptions), [problem]);
         }
 
-        var ratio = telemetry.TraceSampleRatio;
-        var otlp = telemetry.Otlp;
-        var otlpMetrics = telemetry.OtlpMetrics;
-
-        builder.Logging.AddOpenTelemetry(o =>
-        {
-            o.IncludeScopes = true;
-            o.IncludeFormattedMessage = true;
-            if (otlp)
-            {
-                o.AddOtlpExporter();
-            }
-        });
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(telemetry.ServiceName, serviceInstanceId: telemetry.ConfiguredInstanceId ?? $"{Environment.MachineName}:{Environment.ProcessId}"))
-            .WithTracing(t =>
-            {
-                t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)))
-                    .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", GroundworkTelemetry.ActivitySourceName);
-                if (otlp)
-                {
-                    t.AddOtlpExporter();
-                }
-            })
-            .WithMetrics(m =>
-            {
-                m.AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName).AddRuntimeInstrumentation().AddProcessInstrumentation();
-                if (otlp && otlpMetrics)
-                {
-                    m.AddOtlpExporter();
-                }
-            });
+        builder.AddGroundworkOpenTelemetry(telemetry, $"{Environment.MachineName}:{Environment.ProcessId}");
     }
 
     /// <summary>

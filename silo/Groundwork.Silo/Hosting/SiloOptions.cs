@@ -1,4 +1,4 @@
-using Groundwork.Transport;
+using Groundwork.Hosting;
 namespace Groundwork.Silo.Hosting;
 
 /// <summary>The silo's own settings (configuration section <c>Groundwork</c>), checked before anything starts.</summary>

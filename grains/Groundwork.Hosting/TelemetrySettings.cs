@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
-namespace Groundwork.Transport;
+namespace Groundwork.Hosting;
 
 /// <summary>
 /// The telemetry settings every Groundwork host reads the same way (silo, client, and the gateway to come): one

@@ -1,0 +1,85 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Groundwork.Hosting;
+
+/// <summary>
+/// The OpenTelemetry wiring every Groundwork host shares: logs with trace and span ids, the resource, the Orleans and
+/// Groundwork meters and sources with runtime and process metrics, explicit latency buckets, parent-based sampling,
+/// and OTLP export as <see cref="TelemetrySettings"/> says. A host adds only what is its own (the silo: ASP.NET Core,
+/// Prometheus, Orleans' storage spans).
+/// </summary>
+public static class TelemetryDefaults
+{
+    /// <summary>Histogram boundaries in milliseconds: 1 ms to 60 s, past the 30 s response timeout.</summary>
+    public static readonly double[] MillisecondBuckets = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
+
+    /// <summary>The same boundaries in seconds, for histograms whose unit is <c>s</c>.</summary>
+    public static readonly double[] SecondBuckets = [.. MillisecondBuckets.Select(ms => ms / 1000)];
+
+    /// <summary>
+    /// Adds the shared wiring to <paramref name="builder"/> for a host named by <paramref name="settings"/> and
+    /// <paramref name="instanceId"/>; <paramref name="metrics"/> and <paramref name="tracing"/> add the host's own.
+    /// </summary>
+    public static IHostApplicationBuilder AddGroundworkOpenTelemetry(this IHostApplicationBuilder builder, TelemetrySettings settings, string instanceId,
+        Action<MeterProviderBuilder>? metrics = null, Action<TracerProviderBuilder>? tracing = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        builder.Logging.AddOpenTelemetry(o =>
+        {
+            o.IncludeScopes = true;
+            o.IncludeFormattedMessage = true;
+            if (settings.Otlp)
+            {
+                o.AddOtlpExporter();
+            }
+        });
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(settings.ServiceName, serviceInstanceId: settings.ConfiguredInstanceId ?? instanceId))
+            .WithMetrics(m =>
+            {
+                m.AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName)
+                    .AddRuntimeInstrumentation()
+                    .AddProcessInstrumentation()
+                    .AddView(LatencyView);
+                metrics?.Invoke(m);
+                if (settings.Otlp && settings.OtlpMetrics)
+                {
+                    m.AddOtlpExporter();
+                }
+            })
+            .WithTracing(t =>
+            {
+                t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.TraceSampleRatio)))
+                    .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", GroundworkTelemetry.ActivitySourceName);
+                tracing?.Invoke(t);
+                if (settings.Otlp)
+                {
+                    t.AddOtlpExporter();
+                }
+            });
+        return builder;
+    }
+
+    /// <summary>Explicit buckets for the latency histograms of Orleans and Groundwork (unit <c>ms</c> or <c>s</c>); other instruments keep their defaults.</summary>
+    public static MetricStreamConfiguration? LatencyView(Instrument instrument)
+    {
+        ArgumentNullException.ThrowIfNull(instrument);
+        var type = instrument.GetType();
+        var histogram = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Histogram<>);
+        var ours = instrument.Meter.Name is "Microsoft.Orleans" or GroundworkTelemetry.MeterName;
+        return (histogram && ours, instrument.Unit) switch
+        {
+            (true, "ms") => new ExplicitBucketHistogramConfiguration { Boundaries = MillisecondBuckets },
+            (true, "s") => new ExplicitBucketHistogramConfiguration { Boundaries = SecondBuckets },
+            _ => null,
+        };
+    }
+}
