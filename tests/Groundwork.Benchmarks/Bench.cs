@@ -37,6 +37,17 @@ internal static class Bench
                 await warm.AddItemAsync(new NewItem($"w{i}"));
             }
 
+            // GROUNDWORK_BENCH=parallel: only the parallel writes, many times (for a profiler to attach to).
+            if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "parallel")
+            {
+                for (var round = 0; round < 10; round++)
+                {
+                    rows.Add(await ThroughputAsync(fixture, tenant, 64, perCaller: 200));
+                }
+
+                return Report(rows, []);
+            }
+
             // Adds to a 10-item and to a 10,000-item list, alternated in one loop so both see the same machine; each
             // add is undone (untimed) so the lists keep their sizes.
             var small = await FilledListAsync(fixture, tenant, 10);
