@@ -57,12 +57,12 @@ public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operato
         }
 
         // Malformed keys fail at once, without a tenant call or a shared wait.
-        if (!ApiKeys.TryParseTenantKey(key, out _, out _, out _))
+        if (!ApiKeys.TryParseTenantKey(key, out var tenant, out var keyId, out var secret))
         {
             throw new AccessDeniedException(AccessDenialReason.MalformedCredential, "the API key is not of the form gwk_{tenant}_{id}_{secret}");
         }
 
-        var asking = _asking.GetOrAdd((key, onBehalfOf), k => AskTenantAsync(k.Key, k.OnBehalfOf));
+        var asking = _asking.GetOrAdd((key, onBehalfOf), k => AskTenantAsync(k.Key, k.OnBehalfOf, tenant, keyId, secret));
         try
         {
             return await asking;
@@ -73,13 +73,8 @@ public sealed class CredentialVerifier(IGrainFactory grains, OperatorKey operato
         }
     }
 
-    private async Task<Caller> AskTenantAsync(string key, string? onBehalfOf)
+    private async Task<Caller> AskTenantAsync(string key, string? onBehalfOf, string tenant, string keyId, string secret)
     {
-        if (!ApiKeys.TryParseTenantKey(key, out var tenant, out var keyId, out var secret))
-        {
-            throw new AccessDeniedException(AccessDenialReason.MalformedCredential, "the API key is not of the form gwk_{tenant}_{id}_{secret}");
-        }
-
         if (onBehalfOf is not null && !Principal.IsValid(onBehalfOf))
         {
             throw new InvalidRequestException(CallHeaders.OnBehalfOf, "not a valid principal id");

@@ -357,7 +357,7 @@ public sealed class ListGrain(
         _pages.Insert(at, page);
         if (!loading)
         {
-            State.Pages = [.. _pages.Select(p => p.Id)];
+            IndexPages();
         }
 
         foreach (var item in page.Items)
@@ -373,13 +373,16 @@ public sealed class ListGrain(
         {
             _pages.Remove(page);
             _chunks.Remove(page.Id);
-            State.Pages = [.. _pages.Select(p => p.Id)];
+            IndexPages();
         }
         else
         {
             _chunks.Put(page.Id, page.Chunk);
         }
     }
+
+    /// <summary>The head's page index follows the pages (it changes only when a page is added or removed).</summary>
+    private void IndexPages() => State.Pages = [.. _pages.Select(p => p.Id)];
 
     private static void Required(object? value, string field)
     {

@@ -47,32 +47,50 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
     private SqliteDatabase Database => storage.Database;
 
     /// <inheritdoc/>
-    public async Task<StoredHead?> ReadHeadAsync(string stateName, GrainId grainId)
-    {
-        await storage.EnsureInitializedAsync();
-        var id = grainId.ToString();
-        return await Database.ReadAsync(connection =>
+    public Task<StoredHead?> ReadHeadAsync(string stateName, GrainId grainId) =>
+        QueryAsync(stateName, grainId, "SELECT payload, etag FROM resource_head WHERE state_name = $s AND grain_id = $g", [], reader =>
         {
-            using var activity = SqliteGrainStorage.StartActivity("read", stateName, id);
-            var started = Stopwatch.GetTimestamp();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT payload, etag FROM resource_head WHERE state_name = $s AND grain_id = $g";
-            command.Parameters.AddWithValue("$s", stateName);
-            command.Parameters.AddWithValue("$g", id);
-            using var reader = command.ExecuteReader();
             if (!reader.Read())
             {
-                return (StoredHead?)null;
+                return ((StoredHead?)null, 0L);
             }
 
             var payload = (byte[])reader.GetValue(0);
-            StorageMetrics.Record("read", payload.Length, started);
-            return new StoredHead(payload, reader.GetInt64(1));
+            return (new StoredHead(payload, reader.GetInt64(1)), payload.Length);
         });
-    }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<StoredRow>> ReadRowsAsync(string stateName, GrainId grainId, string collection)
+    public Task<IReadOnlyList<StoredRow>> ReadRowsAsync(string stateName, GrainId grainId, string collection) =>
+        QueryAsync(stateName, grainId, "SELECT row_key, payload FROM resource_row WHERE state_name = $s AND grain_id = $g AND collection = $c ORDER BY row_key",
+            [("$c", collection)], reader =>
+            {
+                var rows = new List<StoredRow>();
+                long bytes = 0;
+                while (reader.Read())
+                {
+                    var payload = (byte[])reader.GetValue(1);
+                    bytes += payload.Length;
+                    rows.Add(new StoredRow(reader.GetString(0), payload));
+                }
+
+                return ((IReadOnlyList<StoredRow>)rows, bytes);
+            });
+
+    /// <inheritdoc/>
+    public Task<byte[]?> ReadRowAsync(string stateName, GrainId grainId, string collection, string key) =>
+        QueryAsync(stateName, grainId, "SELECT payload FROM resource_row WHERE state_name = $s AND grain_id = $g AND collection = $c AND row_key = $k",
+            [("$c", collection), ("$k", key)], reader =>
+            {
+                var payload = reader.Read() ? (byte[])reader.GetValue(0) : null;
+                return (payload, (long)(payload?.Length ?? 0));
+            });
+
+    /// <summary>
+    /// One read of <paramref name="grainId"/>'s state on a pooled connection, with its span and storage metrics:
+    /// <c>$s</c> and <c>$g</c> are bound to the state name and grain id, the rest to <paramref name="parameters"/>;
+    /// <paramref name="read"/> returns the result and the bytes it read.
+    /// </summary>
+    private async Task<T> QueryAsync<T>(string stateName, GrainId grainId, string sql, (string Name, object Value)[] parameters, Func<SqliteDataReader, (T Result, long Bytes)> read)
     {
         await storage.EnsureInitializedAsync();
         var id = grainId.ToString();
@@ -81,39 +99,18 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
             using var activity = SqliteGrainStorage.StartActivity("read", stateName, id);
             var started = Stopwatch.GetTimestamp();
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT row_key, payload FROM resource_row WHERE state_name = $s AND grain_id = $g AND collection = $c ORDER BY row_key";
+            command.CommandText = sql;
             command.Parameters.AddWithValue("$s", stateName);
             command.Parameters.AddWithValue("$g", id);
-            command.Parameters.AddWithValue("$c", collection);
-            using var reader = command.ExecuteReader();
-            var rows = new List<StoredRow>();
-            long bytes = 0;
-            while (reader.Read())
+            foreach (var (name, value) in parameters)
             {
-                var payload = (byte[])reader.GetValue(1);
-                bytes += payload.Length;
-                rows.Add(new StoredRow(reader.GetString(0), payload));
+                command.Parameters.AddWithValue(name, value);
             }
 
+            using var reader = command.ExecuteReader();
+            var (result, bytes) = read(reader);
             StorageMetrics.Record("read", bytes, started);
-            return (IReadOnlyList<StoredRow>)rows;
-        });
-    }
-
-    /// <inheritdoc/>
-    public async Task<byte[]?> ReadRowAsync(string stateName, GrainId grainId, string collection, string key)
-    {
-        await storage.EnsureInitializedAsync();
-        var id = grainId.ToString();
-        return await Database.ReadAsync(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT payload FROM resource_row WHERE state_name = $s AND grain_id = $g AND collection = $c AND row_key = $k";
-            command.Parameters.AddWithValue("$s", stateName);
-            command.Parameters.AddWithValue("$g", id);
-            command.Parameters.AddWithValue("$c", collection);
-            command.Parameters.AddWithValue("$k", key);
-            return command.ExecuteScalar() as byte[];
+            return result;
         });
     }
 
