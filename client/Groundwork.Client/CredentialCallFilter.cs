@@ -45,9 +45,12 @@ public sealed class CredentialCallFilter(IOptions<GroundworkClientOptions> optio
         }
     }
 
+    // Asked on every call: reflection once per interface.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> TenantScoped = new();
+
     private static void ValidateTarget(Type interfaceType, GrainId target)
     {
-        if (interfaceType.GetCustomAttributes(typeof(TenantScopedAttribute), false).Length > 0)
+        if (TenantScoped.GetOrAdd(interfaceType, static type => type.GetCustomAttributes(typeof(TenantScopedAttribute), false).Length > 0))
         {
             TenantId.Validate(target.Key.ToString());
             return;

@@ -110,9 +110,13 @@ public static class ResourceKinds
     public static ResourceKindAttribute? Of(Type grainInterface)
     {
         ArgumentNullException.ThrowIfNull(grainInterface);
-        return grainInterface.GetCustomAttribute<ResourceKindAttribute>() ??
-               grainInterface.GetInterfaces().Select(i => i.GetCustomAttribute<ResourceKindAttribute>()).FirstOrDefault(a => a is not null);
+        // Asked on every call a client makes: reflection once per interface.
+        return Declared.GetOrAdd(grainInterface, static type =>
+            type.GetCustomAttribute<ResourceKindAttribute>() ??
+            type.GetInterfaces().Select(i => i.GetCustomAttribute<ResourceKindAttribute>()).FirstOrDefault(a => a is not null));
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, ResourceKindAttribute?> Declared = new();
 
     /// <summary>The kind of <typeparamref name="TGrain"/>.</summary>
     public static string Of<TGrain>() where TGrain : IGrainWithStringKey =>

@@ -57,10 +57,15 @@ public static class GroundworkSiloBuilderExtensions
         var options = new SqliteStorageOptions();
         configuration?.GetSection(SqliteStorageOptions.SectionName).Bind(options);
         configure?.Invoke(options);
+        if (options.WalCheckpointPages < 1)
+        {
+            throw new ArgumentException(
+                $"{SqliteStorageOptions.SectionName}:WalCheckpointPages must be at least 1 (it is {options.WalCheckpointPages})", nameof(configuration));
+        }
 
         // One database, one writer: grain states and resource commits of every grain share its transactions.
         var services = builder.Services;
-        services.AddSingleton(_ => new SqliteDatabase(options.Path, options.BusyTimeout));
+        services.AddSingleton(_ => new SqliteDatabase(options.Path, options.BusyTimeout, options.WalCheckpointPages));
         services.AddSingleton(sp => new SqliteGrainStorage(StorageNames.Provider, options, sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
         services.AddGrainStorage(StorageNames.Provider, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
         services.AddSingleton<IResourceStore>(sp => new SqliteResourceStore(sp.GetRequiredService<SqliteGrainStorage>()));

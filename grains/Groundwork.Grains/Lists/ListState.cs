@@ -24,11 +24,7 @@ public sealed class ListHead : ResourceHead
 }
 
 /// <summary>A run of consecutive items of a list, stored as one chunk (collection <c>items</c>).</summary>
-public sealed class ItemPage
-{
-    /// <summary>The items, in list order.</summary>
-    public List<ListItem> Items { get; set; } = [];
-}
+public sealed class ItemPage : ElementPage<ListItem>;
 
 /// <summary>
 /// A list as the release before the kit stored it (one JSON object in <c>grain_state</c>, state name <c>list</c>):

@@ -12,7 +12,10 @@ namespace Groundwork.Grains.Storage;
 /// </summary>
 public sealed class JsonStateSerializer(int maxStateBytes = SqliteStorageOptions.DefaultMaxStateBytes) : IGrainStorageSerializer
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General)
+    {
+        Converters = { new Resources.ElementPageConverterFactory() },
+    };
 
     // Providers fold a serializer's exception into their own (the Redis provider keeps only its message), so the
     // refusal is also noted here for the storage call that caused it (see NoteRefusals).

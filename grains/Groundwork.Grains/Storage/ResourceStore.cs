@@ -126,13 +126,11 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
 
     private const int RowsPerPut = 8;
 
-    private static readonly (string Collection, string Key, string Payload)[] RowParameters =
-        [.. Enumerable.Range(0, RowsPerPut).Select(i => ($"$c{i}", $"$k{i}", $"$p{i}"))];
-
-    // PutSql[n - 1] writes n rows in one statement.
+    // PutSql[n - 1] writes n rows in one statement: ?1 state name, ?2 grain id, ?3 version, then per row its
+    // collection, key and payload.
     private static readonly string[] PutSql = [.. Enumerable.Range(1, RowsPerPut).Select(n =>
         "INSERT INTO resource_row (state_name, grain_id, collection, row_key, version, payload) VALUES " +
-        string.Join(", ", Enumerable.Range(0, n).Select(i => $"($s, $g, $c{i}, $k{i}, $v, $p{i})")) +
+        string.Join(", ", Enumerable.Range(0, n).Select(i => $"(?1, ?2, ?{4 + (3 * i)}, ?{5 + (3 * i)}, ?3, ?{6 + (3 * i)})")) +
         " ON CONFLICT (state_name, grain_id, collection, row_key) DO UPDATE SET version = excluded.version, payload = excluded.payload")];
 
     private static void Put(SqliteConnection connection, string stateName, string grainId, long version, List<RowChange> puts)
@@ -140,29 +138,17 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
         for (var start = 0; start < puts.Count; start += RowsPerPut)
         {
             var count = Math.Min(RowsPerPut, puts.Count - start);
-            var command = SqliteDatabase.Prepared(connection, PutSql[count - 1], ("$s", stateName), ("$g", grainId), ("$v", version));
+            var statement = RawStatement.For(connection, PutSql[count - 1]).Bind(1, stateName).Bind(2, grainId).Bind(3, version);
             for (var i = 0; i < count; i++)
             {
                 var row = puts[start + i];
-                Bind(command, RowParameters[i].Collection, row.Collection);
-                Bind(command, RowParameters[i].Key, row.Key);
-                Bind(command, RowParameters[i].Payload, row.Payload);
+                statement.Bind(4 + (3 * i), row.Collection).Bind(5 + (3 * i), row.Key).Bind(6 + (3 * i), row.Payload!);
             }
 
-            command.ExecuteNonQuery();
+            statement.Execute();
         }
 
         puts.Clear();
-    }
-
-    private static void Bind(SqliteCommand command, string name, object? value)
-    {
-        if (!command.Parameters.Contains(name))
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-
-        command.Parameters[name].Value = value;
     }
 
     private static string UpdatedAt() => DateTime.UtcNow.ToString("s", CultureInfo.InvariantCulture);
@@ -175,17 +161,17 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
         var next = (expected ?? 0) + 1;
         long bytes = head.Length;
         var written = expected is null
-            ? SqliteDatabase.Prepared(connection, """
-                INSERT INTO resource_head (state_name, grain_id, etag, payload, updated_at) VALUES ($s, $g, 1, $p, $u)
+            ? RawStatement.For(connection, """
+                INSERT INTO resource_head (state_name, grain_id, etag, payload, updated_at) VALUES (?1, ?2, 1, ?3, ?4)
                 ON CONFLICT (state_name, grain_id) DO NOTHING
-                """, ("$s", stateName), ("$g", grainId), ("$p", head), ("$u", UpdatedAt())).ExecuteNonQuery()
-            : SqliteDatabase.Prepared(connection, """
-                UPDATE resource_head SET etag = $n, payload = $p, updated_at = $u WHERE state_name = $s AND grain_id = $g AND etag = $e
-                """, ("$s", stateName), ("$g", grainId), ("$e", expected), ("$n", next), ("$p", head), ("$u", UpdatedAt())).ExecuteNonQuery();
+                """).Bind(1, stateName).Bind(2, grainId).Bind(3, head).Bind(4, UpdatedAt()).Execute()
+            : RawStatement.For(connection, """
+                UPDATE resource_head SET etag = ?3, payload = ?4, updated_at = ?5 WHERE state_name = ?1 AND grain_id = ?2 AND etag = ?6
+                """).Bind(1, stateName).Bind(2, grainId).Bind(3, next).Bind(4, head).Bind(5, UpdatedAt()).Bind(6, expected.Value).Execute();
         if (written != 1)
         {
-            var stored = SqliteDatabase.Prepared(connection, "SELECT etag FROM resource_head WHERE state_name = $s AND grain_id = $g",
-                ("$s", stateName), ("$g", grainId)).ExecuteScalar() as long?;
+            var stored = RawStatement.For(connection, "SELECT etag FROM resource_head WHERE state_name = ?1 AND grain_id = ?2")
+                .Bind(1, stateName).Bind(2, grainId).ScalarInt64();
             StorageMetrics.Conflicts.Add(1);
             activity?.SetStatus(ActivityStatusCode.Error, "stale ETag");
             var storedText = stored?.ToString(CultureInfo.InvariantCulture) ?? "none";
@@ -208,8 +194,8 @@ public sealed class SqliteResourceStore(SqliteGrainStorage storage) : IResourceS
             }
 
             Put(connection, stateName, grainId, next, puts);
-            SqliteDatabase.Prepared(connection, "DELETE FROM resource_row WHERE state_name = $s AND grain_id = $g AND collection = $c AND row_key = $k",
-                ("$s", stateName), ("$g", grainId), ("$c", row.Collection), ("$k", row.Key)).ExecuteNonQuery();
+            RawStatement.For(connection, "DELETE FROM resource_row WHERE state_name = ?1 AND grain_id = ?2 AND collection = ?3 AND row_key = ?4")
+                .Bind(1, stateName).Bind(2, grainId).Bind(3, row.Collection).Bind(4, row.Key).Execute();
         }
 
         Put(connection, stateName, grainId, next, puts);

@@ -6,15 +6,18 @@ namespace Groundwork.Grains.Storage;
 
 /// <summary>
 /// One SQLite file with one writer: every write of the process (grain states and resource commits) is queued to a
-/// single connection, which runs all the writes waiting at that moment in one transaction and commits them with one
-/// fsync. A write refused for a stale ETag fails alone (writes check their ETag before changing anything); any other
-/// failure fails the whole transaction and every write in it. No write is acknowledged before its
-/// transaction is durable. Reads use pooled connections beside it (WAL lets readers run while the writer writes).
+/// single connection, which runs all the writes waiting at that moment in one transaction. A write refused for a
+/// stale ETag fails alone (writes check their ETag before changing anything); any other failure fails the whole
+/// transaction and every write in it. Reads use pooled connections beside it (WAL lets readers run while the writer
+/// writes).
 /// </summary>
 /// <remarks>
-/// Group commit is what makes many small durable writes cheap: a commit costs one WAL append and one fsync whether it
-/// holds one write or hundreds. A busy timeout (<c>PRAGMA busy_timeout</c>) lets SQLite itself wait in short steps for
-/// another process holding the lock, instead of Microsoft.Data.Sqlite's 150 ms retry sleep.
+/// Group commit is what makes many small durable writes cheap, and it is pipelined: the writer commits a transaction
+/// to the log and goes on with the next one, while a second thread makes the log durable with one fsync for every
+/// transaction committed since its last, and only then answers their writes. No write is acknowledged before its
+/// transaction is durable; the disk's flush and the next batch's statements overlap. A busy timeout
+/// (<c>PRAGMA busy_timeout</c>) lets SQLite itself wait in short steps for another process holding the lock, instead
+/// of Microsoft.Data.Sqlite's 150 ms retry sleep.
 /// </remarks>
 public sealed class SqliteDatabase : IDisposable
 {
@@ -22,17 +25,26 @@ public sealed class SqliteDatabase : IDisposable
 
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
-    // A plain queue and a semaphore the writer thread blocks on: a producer's Release wakes it directly, with no
-    // thread-pool hop in between.
-    private readonly ConcurrentQueue<WorkItem> _queue = new();
-    private readonly SemaphoreSlim _waiting = new(0);
+    private readonly int _walCheckpointPages;
+    // Handoffs to the two threads: a producer wakes the thread directly, with no thread-pool hop in between.
+    private readonly Handoff<WorkItem> _queue = new();
     private volatile bool _disposed;
     private readonly Lock _starting = new();
     private Thread? _writer;
+    private Thread? _syncer;
+    private volatile bool _syncing = true;
+    private readonly Handoff<Committed> _syncQueue = new();
+    // The writer's own handle on the log file, for the fsync that makes its commits durable.
+    private FileStream? _log;
 
-    /// <summary>The database at <paramref name="path"/>.</summary>
-    public SqliteDatabase(string path, TimeSpan busyTimeout)
+    /// <summary>
+    /// The database at <paramref name="path"/>; the writer checkpoints the log once it holds
+    /// <paramref name="walCheckpointPages"/> pages (<see cref="SqliteStorageOptions.WalCheckpointPages"/>).
+    /// </summary>
+    public SqliteDatabase(string path, TimeSpan busyTimeout, int walCheckpointPages = SqliteStorageOptions.DefaultWalCheckpointPages)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(walCheckpointPages, 1);
+        _walCheckpointPages = walCheckpointPages;
         Path = System.IO.Path.GetFullPath(path);
         _busyTimeoutMs = (int)Math.Clamp(busyTimeout.TotalMilliseconds, 0, int.MaxValue);
         _connectionString = new SqliteConnectionStringBuilder
@@ -48,6 +60,9 @@ public sealed class SqliteDatabase : IDisposable
     /// <summary>The full path of the file.</summary>
     public string Path { get; }
 
+    /// <summary>How the log is made durable (fsync); replaced by tests to hold a flush and watch what waits for it.</summary>
+    internal Action<Microsoft.Win32.SafeHandles.SafeFileHandle> FlushLog { get; set; } = RandomAccess.FlushToDisk;
+
     /// <summary>Transactions committed (each holding one or more writes); for tests and benchmarks.</summary>
     public long Commits { get; private set; }
 
@@ -60,6 +75,31 @@ public sealed class SqliteDatabase : IDisposable
         command.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}";
         command.ExecuteNonQuery();
         return connection;
+    }
+
+    // Only the writer commits, so only its connection checkpoints.
+    private SqliteConnection OpenWriter()
+    {
+        var connection = Open();
+        try
+        {
+            using var command = connection.CreateCommand();
+            // NORMAL: SQLite does not fsync the log at each commit, the sync thread does, before any write of the
+            // transaction is answered (so a commit is as durable as with FULL); and SQLite still syncs the log before
+            // a checkpoint copies it into the file, and the file after, so a crash never tears the database.
+            command.CommandText = $"PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {_walCheckpointPages}";
+            command.ExecuteNonQuery();
+
+            // The log stays the same file while a connection is open (SQLite deletes it only when the last one
+            // closes). SQLite created it (0600, like the database) on entering WAL mode.
+            _log = new FileStream(Path + "-wal", FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs <paramref name="read"/> on a pooled connection off the caller's thread.</summary>
@@ -79,9 +119,7 @@ public sealed class SqliteDatabase : IDisposable
         EnsureWriter();
         var item = new WorkItem<T>(write);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _queue.Enqueue(item);
-        _waiting.Release();
-
+        _queue.Add(item);
         return item.Completion.Task;
     }
 
@@ -89,7 +127,7 @@ public sealed class SqliteDatabase : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        _waiting.Release();
+        _queue.Wake();
         _writer?.Join(TimeSpan.FromSeconds(10));
     }
 
@@ -108,6 +146,8 @@ public sealed class SqliteDatabase : IDisposable
 
     private Thread StartWriter()
     {
+        _syncer = new Thread(SyncLoop) { IsBackground = true, Name = "groundwork-sqlite-sync" };
+        _syncer.Start();
         var thread = new Thread(WriteLoop) { IsBackground = true, Name = "groundwork-sqlite-writer" };
         thread.Start();
         return thread;
@@ -119,32 +159,16 @@ public sealed class SqliteDatabase : IDisposable
         var batch = new List<WorkItem>(MaxBatch);
         while (true)
         {
-            _waiting.Wait();
-            if (_disposed && _queue.IsEmpty)
+            if (!_queue.Take(batch, MaxBatch, () => _disposed))
             {
                 break;
             }
 
-            while (batch.Count < MaxBatch && _queue.TryDequeue(out var item))
-            {
-                batch.Add(item);
-            }
-
-            // One permit per item: take the extra ones of the items this batch holds.
-            for (var i = 1; i < batch.Count; i++)
-            {
-                _waiting.Wait();
-            }
-
-            if (batch.Count == 0)
-            {
-                continue;
-            }
-
             try
             {
-                connection ??= Open();
-                RunBatch(connection, batch);
+                connection ??= OpenWriter();
+                var results = RunBatch(connection, batch);
+                _syncQueue.Add(new Committed([.. batch], results, null));
             }
             catch (Exception exception)
             {
@@ -154,17 +178,166 @@ public sealed class SqliteDatabase : IDisposable
                     item.Fail(exception);
                 }
 
-                connection?.Dispose();
-                connection = null;
+                connection = Reset(connection);
             }
 
             batch.Clear();
         }
 
-        connection?.Dispose();
+        Reset(connection);
+        _syncing = false;
+        _syncQueue.Wake();
+        _syncer?.Join(TimeSpan.FromSeconds(10));
     }
 
-    private void RunBatch(SqliteConnection connection, List<WorkItem> batch)
+    /// <summary>
+    /// Waits until every committed transaction so far has been made durable and answered, then closes the writer's
+    /// connection and its handle on the log (which may be deleted once no connection is open).
+    /// </summary>
+    private SqliteConnection? Reset(SqliteConnection? connection)
+    {
+        using var drained = new ManualResetEventSlim();
+        _syncQueue.Add(new Committed([], [], drained));
+        drained.Wait();
+        _log?.Dispose();
+        _log = null;
+        if (connection is not null)
+        {
+            RawStatement.Release(connection);
+            connection.Dispose();
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The second half of group commit, on its own thread: makes the log durable (one fsync for every transaction
+    /// committed since the last one) and only then answers their writes. The writer meanwhile runs the next
+    /// transaction, so the disk's flush and the statements of the next batch overlap.
+    /// </summary>
+    private void SyncLoop()
+    {
+        var done = new List<Committed>();
+        while (true)
+        {
+            if (!_syncQueue.Take(done, int.MaxValue, () => !_syncing))
+            {
+                break;
+            }
+
+            Exception? failed = null;
+            if (done.Any(c => c.Items.Length > 0))
+            {
+                try
+                {
+                    // The writer opened the handle before queueing these, and closes it only after they are answered.
+                    FlushLog(_log!.SafeFileHandle);
+                }
+                catch (Exception exception)
+                {
+                    // Committed but maybe not durable: answered as failed, so callers retry with their operation ids.
+                    failed = exception;
+                }
+            }
+
+            foreach (var committed in done)
+            {
+                committed.Answer(failed);
+                if (failed is null && committed.Items.Length > 0)
+                {
+                    Commits++;
+                }
+            }
+
+            done.Clear();
+        }
+    }
+
+    /// <summary>
+    /// A queue with one consumer thread that sleeps only while it is empty (no spinning, no permit per item: a
+    /// semaphore would make the consumer wait for the release of every item it already took).
+    /// </summary>
+    private sealed class Handoff<T>
+    {
+        private readonly ConcurrentQueue<T> _items = new();
+        private readonly object _gate = new();
+        private int _sleeping;
+
+        public void Add(T item)
+        {
+            _items.Enqueue(item);
+            // Enqueue is a full fence; the consumer marks itself asleep before it looks at the queue a last time.
+            if (Volatile.Read(ref _sleeping) == 1)
+            {
+                Wake();
+            }
+        }
+
+        public void Wake()
+        {
+            lock (_gate)
+            {
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>Moves up to <paramref name="max"/> items into <paramref name="into"/>, waiting for one; false once <paramref name="stop"/> and empty.</summary>
+        public bool Take(List<T> into, int max, Func<bool> stop)
+        {
+            while (true)
+            {
+                while (into.Count < max && _items.TryDequeue(out var item))
+                {
+                    into.Add(item);
+                }
+
+                if (into.Count > 0)
+                {
+                    return true;
+                }
+
+                if (stop())
+                {
+                    return false;
+                }
+
+                lock (_gate)
+                {
+                    Interlocked.Exchange(ref _sleeping, 1);
+                    if (_items.IsEmpty && !stop())
+                    {
+                        Monitor.Wait(_gate);
+                    }
+
+                    Interlocked.Exchange(ref _sleeping, 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>A committed transaction waiting for the log to be durable; with no items, a marker.</summary>
+    private sealed record Committed(WorkItem[] Items, (object? Value, Exception? Error)[] Results, ManualResetEventSlim? Drained)
+    {
+        public void Answer(Exception? failed)
+        {
+            for (var i = 0; i < Items.Length; i++)
+            {
+                if ((failed ?? Results[i].Error) is { } error)
+                {
+                    Items[i].Fail(error);
+                }
+                else
+                {
+                    Items[i].Succeed(Results[i].Value);
+                }
+            }
+
+            Drained?.Set();
+        }
+    }
+
+    /// <summary>Runs the batch in one transaction and commits it (not yet durable); the result or stale error of each write.</summary>
+    private static (object? Value, Exception? Error)[] RunBatch(SqliteConnection connection, List<WorkItem> batch)
     {
         Execute(connection, "BEGIN IMMEDIATE");
         var results = new (object? Value, Exception? Error)[batch.Count];
@@ -204,18 +377,7 @@ public sealed class SqliteDatabase : IDisposable
             throw;
         }
 
-        Commits++;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (results[i].Error is { } error)
-            {
-                batch[i].Fail(error);
-            }
-            else
-            {
-                batch[i].Succeed(results[i].Value);
-            }
-        }
+        return results;
     }
 
     private static void Execute(SqliteConnection connection, string sql) => Prepared(connection, sql).ExecuteNonQuery();
@@ -253,6 +415,7 @@ public sealed class SqliteDatabase : IDisposable
 
     private abstract class WorkItem
     {
+
         public abstract object? Run(SqliteConnection connection);
 
         public abstract void Succeed(object? value);

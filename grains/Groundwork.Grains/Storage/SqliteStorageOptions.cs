@@ -18,6 +18,18 @@ public sealed class SqliteStorageOptions
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The default of <see cref="WalCheckpointPages"/>: 10,000 pages (about 40 MB of WAL).</summary>
+    public const int DefaultWalCheckpointPages = 10_000;
+
+    /// <summary>
+    /// How many pages the write-ahead log grows to before the writer copies them into the database file
+    /// (<c>PRAGMA wal_autocheckpoint</c>; SQLite's own default is 1,000). A longer log lets a page that many writes
+    /// change, such as a busy resource's head, reach the file once per checkpoint instead of once every 1,000
+    /// pages: measured with 64 lists written in parallel, a fifth fewer bytes written and a quarter more durable
+    /// writes per second. The log file keeps its largest size between checkpoints. Default 10,000.
+    /// </summary>
+    public int WalCheckpointPages { get; set; } = DefaultWalCheckpointPages;
+
     /// <summary>The default of <see cref="MaxStateBytes"/>: 64 MiB.</summary>
     public const int DefaultMaxStateBytes = 64 * 1024 * 1024;
 

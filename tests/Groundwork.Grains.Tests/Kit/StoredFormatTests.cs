@@ -37,6 +37,13 @@ public sealed class StoredFormatTests
             NextPageNumber = 2,
             Pages = ["p1"],
         };
+        // The head's tail holds the newest feed entry and operation record until they are moved to their rows.
+        var next = item with { Id = "i2", Title = "Bread", Notes = "", Assignee = null, Due = null };
+        head.Tail =
+        [
+            new TailRow("feed", "0000000000000000003", serializer.ToUtf8(new ListChange(3, ListChangeKind.ItemAdded, At, "ann", next, "i2", 1))),
+            new TailRow("ops", "op-2", serializer.ToUtf8(new OperationRecord("op-2", At, new MutationResult(3, "i2", 1), "add-item", "ann"))),
+        ];
         var pieces = new (string Name, byte[] Json)[]
         {
             ("head", serializer.ToUtf8(head)),

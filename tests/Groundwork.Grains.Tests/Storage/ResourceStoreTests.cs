@@ -96,6 +96,38 @@ public sealed class SqliteResourceStoreTests : ResourceStoreContract, IDisposabl
     }
 
     [Fact]
+    public async Task A_commit_is_answered_only_once_the_log_holding_it_is_flushed_to_disk()
+    {
+        await _storage.EnsureInitializedAsync();
+        var grain = GrainId.Create("list", "t-1/list/flushed");
+        using var flushing = new SemaphoreSlim(0);
+        using var release = new ManualResetEventSlim();
+        _storage.Database.FlushLog = handle =>
+        {
+            flushing.Release();
+            release.Wait();
+            RandomAccess.FlushToDisk(handle);
+        };
+        try
+        {
+            var commit = Store.CommitAsync("list", grain, null, [1], [new("items", "p1", [2])]);
+            Assert.True(await flushing.WaitAsync(TimeSpan.FromSeconds(10)), "the log was never flushed");
+
+            // Committed to the log (a reader sees it), the flush still under way: not answered yet.
+            Assert.NotNull(await Store.ReadHeadAsync("list", grain));
+            Assert.False(commit.IsCompleted, "a commit was answered before its log was flushed");
+
+            release.Set();
+            Assert.Equal(1, await commit.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            release.Set();
+            _storage.Database.FlushLog = RandomAccess.FlushToDisk;
+        }
+    }
+
+    [Fact]
     public async Task A_failing_commit_in_a_shared_transaction_leaves_the_others_committed()
     {
         var existing = GrainId.Create("list", "t-1/list/existing");
