@@ -24,6 +24,12 @@ internal static class Bench
 {
     public static async Task<string> RunAsync(BenchFixture bench)
     {
+        // GROUNDWORK_BENCH=reads: only the reads against bare Orleans (their own processes; no in-process cluster).
+        if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "reads")
+        {
+            return Report([], [], await CallPathBench.RunAsync());
+        }
+
         var fixture = bench.Cluster;
         var tenant = await fixture.NewTenantAsync();
         var rows = new List<string>();
@@ -45,8 +51,9 @@ internal static class Bench
                     rows.Add(await ThroughputAsync(fixture, tenant, 64, perCaller: 200));
                 }
 
-                return Report(rows, []);
+                return Report(rows, [], []);
             }
+
 
             // Adds to a 10-item and to a 10,000-item list, alternated in one loop so both see the same machine; each
             // add is undone (untimed) so the lists keep their sizes.
@@ -82,8 +89,10 @@ internal static class Bench
         }
 
         // GROUNDWORK_BENCH=lists skips the flood (minutes) while tuning; docs/benchmarks.md is written from a full run.
-        var flood = Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "lists" ? [] : await FloodBench.RunAsync();
-        return Report(rows, flood);
+        var quick = Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "lists";
+        var flood = quick ? [] : await FloodBench.RunAsync();
+        var reads = quick ? [] : await CallPathBench.RunAsync();
+        return Report(rows, flood, reads);
     }
 
     private static async Task<IListGrain> FilledListAsync(ClusterFixture fixture, TestTenant tenant, int items)
@@ -180,7 +189,7 @@ internal static class Bench
             $"| {what} | {samples.Count:N0} | {samples.Average():F2} ms mean | {P(0.5):F2} ms | {P(0.99):F2} ms |");
     }
 
-    private static string Report(List<string> rows, IReadOnlyList<string> flood)
+    private static string Report(List<string> rows, IReadOnlyList<string> flood, IReadOnlyList<string> reads)
     {
         var text = new StringBuilder();
         text.AppendLine("# Benchmarks");
@@ -217,6 +226,24 @@ internal static class Bench
         text.AppendLine("| What | Calls | Result | p50 | p99 |");
         text.AppendLine("|---|---|---|---|---|");
         foreach (var row in flood)
+        {
+            text.AppendLine(row);
+        }
+
+        text.AppendLine();
+        text.AppendLine("## Reads against bare Orleans");
+        text.AppendLine();
+        text.AppendLine("The Release silo on its embedded default (`SiloProcess`) and bare Orleans 10.4.2 in its own silo process");
+        text.AppendLine("(`tests/Groundwork.Benchmarks.BareSilo`: localhost clustering, defaults, a grain answering with a snapshot of");
+        text.AppendLine("the same three-item list), each through its own client in the benchmark's process over loopback:");
+        text.AppendLine("Groundwork.Client with a tenant owner's key (access check, credential and telemetry on as shipped) and a plain");
+        text.AppendLine("Orleans client. Caller i reads grain i in a loop; three rounds of 2 s per side, alternated. Calls per second,");
+        text.AppendLine("means of the rounds. Goals (issue \"The call path at the speed of Orleans\"): at least 0.9x bare at 64 and 512");
+        text.AppendLine("callers, 0.8x at 1.");
+        text.AppendLine();
+        text.AppendLine("| Callers | bare ping | bare read | Groundwork `IListGrain.GetAsync` | against bare read | against bare ping |");
+        text.AppendLine("|---|---|---|---|---|---|");
+        foreach (var row in reads)
         {
             text.AppendLine(row);
         }
