@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Groundwork.Client;
 using Groundwork.Lists;
+using Groundwork.Tenants;
 using Groundwork.Testing;
 
 namespace Groundwork.Benchmarks;
@@ -88,11 +89,11 @@ internal static class Bench
                 warmUps.Add((await ThroughputAsync(fixture, tenant, 64, perCaller: 200)).Rate);
             }
 
+            var warmedBy = string.Create(CultureInfo.InvariantCulture,
+                $"; after {warmUps.Count} untimed rounds of 12,800 at {string.Join(", ", warmUps.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}/s");
             foreach (var callers in new[] { 64, 512 })
             {
-                var (row, _) = await ThroughputAsync(fixture, tenant, callers, perCaller: 25_600 / callers);
-                rows.Add(row.Replace("(each acknowledged once durable)", string.Create(CultureInfo.InvariantCulture,
-                    $"(each acknowledged once durable; after {warmUps.Count} untimed rounds of 12,800 at {string.Join(", ", warmUps.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}/s)"), StringComparison.Ordinal));
+                rows.Add((await ThroughputAsync(fixture, tenant, callers, perCaller: 25_600 / callers, warmedBy)).Row);
             }
         }
 
@@ -159,7 +160,7 @@ internal static class Bench
         return samples;
     }
 
-    private static async Task<(string Row, double Rate)> ThroughputAsync(ClusterFixture fixture, TestTenant tenant, int callers, int perCaller)
+    private static async Task<(string Row, double Rate)> ThroughputAsync(ClusterFixture fixture, TestTenant tenant, int callers, int perCaller, string warmedBy = "")
     {
         var lists = new List<IListGrain>();
         for (var i = 0; i < callers; i++)
@@ -184,11 +185,10 @@ internal static class Bench
         }));
         var seconds = started.Elapsed.TotalSeconds;
         var stolen = StolenSeconds() - stolenBefore;
-        Array.Sort(latencies);
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
         var total = callers * perCaller;
         return (string.Create(CultureInfo.InvariantCulture,
-            $"| add item with operation id, {callers} lists written in parallel (each acknowledged once durable) | {total:N0} | **{total / seconds:N0} mutations/s** ({seconds:F2} s; goal at least 9,320, 5x the 1,864 before the kit); client and silo together used {cpu / seconds:F2} of {Environment.ProcessorCount} cores, {cpu * 1e6 / total:F0} µs of CPU per mutation; the hypervisor took {stolen / seconds / Environment.ProcessorCount:P0} of the machine's CPU time meanwhile | {latencies[total / 2]:F2} ms | {latencies[Math.Min(total - 1, (int)Math.Ceiling(total * 0.99) - 1)]:F2} ms |"), total / seconds);
+            $"| add item with operation id, {callers} lists written in parallel (each acknowledged once durable{warmedBy}) | {total:N0} | **{total / seconds:N0} mutations/s** ({seconds:F2} s; goal at least 9,320, 5x the 1,864 before the kit); client and silo together used {cpu / seconds:F2} of {Environment.ProcessorCount} cores, {cpu * 1e6 / total:F0} µs of CPU per mutation; the hypervisor took {stolen / seconds / Environment.ProcessorCount:P0} of the machine's CPU time meanwhile | {Percentile(latencies, 0.5):F2} ms | {Percentile(latencies, 0.99):F2} ms |"), total / seconds);
     }
 
     /// <summary>CPU time the hypervisor gave other guests (steal, from /proc/stat), in seconds; 0 where unknown.</summary>
@@ -199,12 +199,23 @@ internal static class Bench
         return fields is { Length: > 8 } && long.TryParse(fields[8], CultureInfo.InvariantCulture, out var ticks) ? ticks / 100.0 : 0;
     }
 
-    private static string Row(string what, List<double> samples)
+    /// <summary>A table row: the count, mean, p50 and p99 of <paramref name="samples"/> (milliseconds).</summary>
+    public static string Row(string what, List<double> samples) => string.Create(CultureInfo.InvariantCulture,
+        $"| {what} | {samples.Count:N0} | {samples.Average():F2} ms mean | {Percentile(samples, 0.5):F2} ms | {Percentile(samples, 0.99):F2} ms |");
+
+    /// <summary>A new tenant on the silo process, created with its operator key through <paramref name="setup"/>; its owner's key.</summary>
+    public static async Task<(string Tenant, string OwnerKey)> NewTenantAsync(SiloProcess silo, RawClient setup)
     {
-        samples.Sort();
-        double P(double q) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
-        return string.Create(CultureInfo.InvariantCulture,
-            $"| {what} | {samples.Count:N0} | {samples.Average():F2} ms mean | {P(0.5):F2} ms | {P(0.99):F2} ms |");
+        var tenant = $"bench-{Guid.NewGuid():N}"[..20];
+        var issued = await RawClient.WithKeyAsync(silo.OperatorKey, () => setup.Client.GetGrain<ITenantGrain>(tenant).CreateAsync("Bench", "owner"));
+        return (tenant, issued.Key);
+    }
+
+    /// <summary>The <paramref name="q"/> quantile of <paramref name="samples"/> (nearest rank).</summary>
+    public static double Percentile(IEnumerable<double> samples, double q)
+    {
+        var sorted = samples.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
     }
 
     private static string Report(List<string> rows, IReadOnlyList<string> flood, IReadOnlyList<string> reads)

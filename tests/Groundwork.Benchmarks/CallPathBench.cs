@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Groundwork.Benchmarks.BareSilo;
 using Groundwork.Lists;
-using Groundwork.Tenants;
 using Groundwork.Testing;
 
 namespace Groundwork.Benchmarks;
@@ -26,8 +25,7 @@ internal static class CallPathBench
         {
             await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
             await using var setup = await RawClient.ConnectAsync(silo.GatewayPort);
-            var tenant = $"bench-{Guid.NewGuid():N}"[..20];
-            var owner = (await RawClient.WithKeyAsync(silo.OperatorKey, () => setup.Client.GetGrain<ITenantGrain>(tenant).CreateAsync("Bench", "owner"))).Key;
+            var (tenant, owner) = await Bench.NewTenantAsync(silo, setup);
             await using var groundwork = await GroundworkClientHost.ConnectAsync(silo.GatewayPort, owner);
 
             // A list of three items per caller, and a bare grain per caller holding a snapshot of the same size.

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Groundwork.Lists;
 using Groundwork.Testing;
-using Groundwork.Tenants;
 
 namespace Groundwork.Benchmarks;
 
@@ -27,8 +26,7 @@ internal static class FloodBench
             : new Dictionary<string, string> { ["Groundwork__Messages__RefusalsPerSecond"] = "0" });
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
         await using var setup = await RawClient.ConnectAsync(silo.GatewayPort);
-        var tenant = $"bench-{Guid.NewGuid():N}"[..20];
-        var owner = (await RawClient.WithKeyAsync(silo.OperatorKey, () => setup.Client.GetGrain<ITenantGrain>(tenant).CreateAsync("Bench", "owner"))).Key;
+        var (tenant, owner) = await Bench.NewTenantAsync(silo, setup);
 
         await using var legit = await GroundworkClientHost.ConnectAsync(silo.GatewayPort, owner);
         var lists = new List<IListGrain>();
@@ -56,13 +54,13 @@ internal static class FloodBench
         var left = activations.Where(s => s.GrainType.Contains("TenantGrain", StringComparison.Ordinal) || s.GrainType.Contains("ListGrain", StringComparison.Ordinal))
             .Sum(s => s.ActivationCount);
 
-        var p99Alone = Percentile(alone, 0.99);
-        var p99During = Percentile(during, 0.99);
+        var p99Alone = Bench.Percentile(alone, 0.99);
+        var p99During = Bench.Percentile(during, 0.99);
         var setting = budget ? "refusal budget on (default: 50/s after a burst of 100)" : "refusal budget off (RefusalsPerSecond=0)";
         return
         [
-            Row($"{setting}: another tenant's read, {Readers} callers, no flood", alone),
-            Row($"{setting}: the same reads while one connection floods refused calls", during),
+            Bench.Row($"{setting}: another tenant's read, {Readers} callers, no flood", alone),
+            Bench.Row($"{setting}: the same reads while one connection floods refused calls", during),
             string.Create(CultureInfo.InvariantCulture,
                 $"| {setting}: the flood ({FloodInFlight} in flight, random tenants' keys and malformed list keys, sent until the reads ended) | {refused:N0} | {refused / window.TotalSeconds:N0} refusals/s over the {window.TotalSeconds:F1} s of the reads; p99 of the reads **{p99During / p99Alone:F2}x** alone; {left} tenant and list activations left afterwards (the bench's own {Readers} lists and 1 tenant included) | | |"),
         ];
@@ -109,13 +107,4 @@ internal static class FloodBench
         }));
         return refused;
     }
-
-    private static double Percentile(List<double> samples, double q)
-    {
-        var sorted = samples.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
-    }
-
-    private static string Row(string what, List<double> samples) => string.Create(CultureInfo.InvariantCulture,
-        $"| {what} | {samples.Count:N0} | {samples.Average():F2} ms mean | {Percentile(samples, 0.5):F2} ms | {Percentile(samples, 0.99):F2} ms |");
 }

@@ -57,15 +57,11 @@ public static class GroundworkSiloBuilderExtensions
         var options = new SqliteStorageOptions();
         configuration?.GetSection(SqliteStorageOptions.SectionName).Bind(options);
         configure?.Invoke(options);
-        if (options.WalCheckpointPages < 1)
-        {
-            throw new ArgumentException(
-                $"{SqliteStorageOptions.SectionName}:WalCheckpointPages must be at least 1 (it is {options.WalCheckpointPages})", nameof(configuration));
-        }
+        options.Validate();
 
         // One database, one writer: grain states and resource commits of every grain share its transactions.
         var services = builder.Services;
-        services.AddSingleton(_ => new SqliteDatabase(options.Path, options.BusyTimeout, options.WalCheckpointPages));
+        services.AddSingleton(_ => new SqliteDatabase(options));
         services.AddSingleton(sp => new SqliteGrainStorage(StorageNames.Provider, options, sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<ILogger<SqliteGrainStorage>>()));
         services.AddGrainStorage(StorageNames.Provider, (sp, _) => sp.GetRequiredService<SqliteGrainStorage>());
         services.AddSingleton<IResourceStore>(sp => new SqliteResourceStore(sp.GetRequiredService<SqliteGrainStorage>()));

@@ -82,12 +82,12 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     where TChange : class, IChange
 {
     private const string FeedCollection = "feed";
+    private const string OperationCollection = "ops";
 
     // The head's tail goes out as rows once it holds this many bytes (see TailRow): about four mutations' feed
     // entries and operation records. Measured with 64 lists written in parallel, 2 KB wrote the fewest bytes per
     // mutation (4 mutations: 10.5 KB; 1: 15.9 KB; 8: 10.7 KB; 16: 11.9 KB).
     private const int TailBytes = 2_048;
-    private const string OperationCollection = "ops";
 
     private readonly IGrainContext _context;
     private readonly string _kind;
@@ -110,7 +110,6 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     private long? _etag;
     private long _durableVersion;
     private bool _imported;
-    private int _tailBytes;
     private bool _deactivating;
     private int _directoryEpoch;
     private bool _registering;
@@ -547,7 +546,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             _operations.RemoveRange(0, drop);
         }
 
-        if (_tailBytes >= TailBytes && State.Tail is { } tail)
+        if (State.Tail is { } tail && tail.Sum(r => TailRowBytes(r.Key, r.Payload)) >= TailBytes)
         {
             // The tail is full: its rows go to their collections in this commit, next to each other.
             foreach (var row in tail)
@@ -556,7 +555,6 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             }
 
             State.Tail = null;
-            _tailBytes = 0;
         }
 
         foreach (var set in _chunkSets.Values)
@@ -569,7 +567,6 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     private void Append(string collection, string key, byte[] payload)
     {
         (State.Tail ??= []).Add(new TailRow(collection, key, payload));
-        _tailBytes += TailRowBytes(key, payload);
     }
 
     /// <summary>A row out of retention: taken from the tail if it is still there, else deleted from its collection.</summary>
@@ -578,7 +575,6 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         if (State.Tail is { } tail &&
             tail.FindIndex(r => r.Key == key && r.Collection == collection) is var at and >= 0)
         {
-            _tailBytes -= TailRowBytes(key, tail[at].Payload);
             tail.RemoveAt(at);
             if (tail.Count == 0)
             {
@@ -616,7 +612,6 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         var operations = _store.ReadRowsAsync(_kind, _context.GrainId, OperationCollection);
         // The rows in their collections, then the newer ones still in the head's tail.
         var tail = State.Tail ?? [];
-        _tailBytes = tail.Sum(r => TailRowBytes(r.Key, r.Payload));
         foreach (var payload in (await feed).Select(r => r.Payload).Concat(tail.Where(r => r.Collection == FeedCollection).Select(r => r.Payload)))
         {
             _changes.Add(JsonStateSerializer.FromUtf8<TChange>(payload));

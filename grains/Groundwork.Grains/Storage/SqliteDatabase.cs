@@ -37,15 +37,14 @@ public sealed class SqliteDatabase : IDisposable
     // The writer's own handle on the log file, for the fsync that makes its commits durable.
     private FileStream? _log;
 
-    /// <summary>
-    /// The database at <paramref name="path"/>; the writer checkpoints the log once it holds
-    /// <paramref name="walCheckpointPages"/> pages (<see cref="SqliteStorageOptions.WalCheckpointPages"/>).
-    /// </summary>
-    public SqliteDatabase(string path, TimeSpan busyTimeout, int walCheckpointPages = SqliteStorageOptions.DefaultWalCheckpointPages)
+    /// <summary>The database <paramref name="options"/> describe (its path, busy timeout and checkpoint interval).</summary>
+    public SqliteDatabase(SqliteStorageOptions options)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(walCheckpointPages, 1);
-        _walCheckpointPages = walCheckpointPages;
-        Path = System.IO.Path.GetFullPath(path);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _walCheckpointPages = options.WalCheckpointPages;
+        Path = System.IO.Path.GetFullPath(options.Path);
+        var busyTimeout = options.BusyTimeout;
         _busyTimeoutMs = (int)Math.Clamp(busyTimeout.TotalMilliseconds, 0, int.MaxValue);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -380,38 +379,7 @@ public sealed class SqliteDatabase : IDisposable
         return results;
     }
 
-    private static void Execute(SqliteConnection connection, string sql) => Prepared(connection, sql).ExecuteNonQuery();
-
-    /// <summary>
-    /// A command for <paramref name="sql"/> compiled once per connection and reused (SQLite compiles a statement on
-    /// every new command otherwise), with its parameters set to <paramref name="parameters"/>. Only for a connection
-    /// one thread uses at a time, such as the writer's.
-    /// </summary>
-    public static SqliteCommand Prepared(SqliteConnection connection, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        var cache = Statements.GetOrCreateValue(connection);
-        if (!cache.TryGetValue(sql, out var command))
-        {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var (name, _) in parameters)
-            {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
-            cache[sql] = command;
-        }
-
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters[name].Value = value ?? DBNull.Value;
-        }
-
-        return command;
-    }
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Statements = new();
+    private static void Execute(SqliteConnection connection, string sql) => RawStatement.For(connection, sql).Execute();
 
     private abstract class WorkItem
     {

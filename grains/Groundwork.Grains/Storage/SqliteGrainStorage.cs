@@ -31,7 +31,7 @@ public sealed partial class SqliteGrainStorage : IGrainStorage, ILifecyclePartic
 
     /// <summary>Creates the provider named <paramref name="name"/>, with a database of its own.</summary>
     public SqliteGrainStorage(string name, SqliteStorageOptions options, ILogger<SqliteGrainStorage> logger)
-        : this(name, options, new SqliteDatabase(options?.Path ?? "", options?.BusyTimeout ?? default, options?.WalCheckpointPages ?? SqliteStorageOptions.DefaultWalCheckpointPages), logger)
+        : this(name, options, new SqliteDatabase(options!), logger)
     {
     }
 

@@ -30,6 +30,15 @@ public sealed class SqliteStorageOptions
     /// </summary>
     public int WalCheckpointPages { get; set; } = DefaultWalCheckpointPages;
 
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting that is out of range.</summary>
+    internal void Validate()
+    {
+        if (WalCheckpointPages < 1)
+        {
+            throw new ArgumentException($"{SectionName}:WalCheckpointPages must be at least 1 (it is {WalCheckpointPages})");
+        }
+    }
+
     /// <summary>The default of <see cref="MaxStateBytes"/>: 64 MiB.</summary>
     public const int DefaultMaxStateBytes = 64 * 1024 * 1024;
 
