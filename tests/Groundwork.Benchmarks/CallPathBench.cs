@@ -49,6 +49,18 @@ internal static class CallPathBench
             await CallsPerSecondAsync(64, i => bares[i].GetAsync(), TimeSpan.FromSeconds(1));
             await CallsPerSecondAsync(64, i => bares[i].PingAsync(), TimeSpan.FromSeconds(1));
 
+            // GROUNDWORK_BENCH_PROFILE=groundwork or =bare: only that side's reads, 64 callers for 20 s, between two lines
+            // a profiler can wait for (docs/design/call-path.md, "Profile").
+            if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH_PROFILE") is { } side)
+            {
+                Console.WriteLine("PROFILE START");
+                var rate = side == "bare"
+                    ? await CallsPerSecondAsync(64, i => bares[i].GetAsync(), TimeSpan.FromSeconds(20))
+                    : await CallsPerSecondAsync(64, i => lists[i].GetAsync(), TimeSpan.FromSeconds(20));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PROFILE END {rate:F0}"));
+                return [];
+            }
+
             var rows = new List<string>();
             foreach (var callers in new[] { 1, 64, 512 })
             {
