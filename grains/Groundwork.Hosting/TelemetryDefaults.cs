@@ -17,6 +17,9 @@ namespace Groundwork.Hosting;
 /// </summary>
 public static class TelemetryDefaults
 {
+    // Orleans' meter: its instruments are named in Orleans' InstrumentNames.
+    private const string OrleansMeter = "Microsoft.Orleans";
+
     /// <summary>Histogram boundaries in milliseconds: 1 ms to 60 s, past the 30 s response timeout.</summary>
     public static readonly double[] MillisecondBuckets = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
 
@@ -45,7 +48,7 @@ public static class TelemetryDefaults
             .ConfigureResource(r => r.AddService(settings.ServiceName, serviceInstanceId: settings.ConfiguredInstanceId ?? instanceId))
             .WithMetrics(m =>
             {
-                m.AddMeter("Microsoft.Orleans", GroundworkTelemetry.MeterName)
+                m.AddMeter(OrleansMeter, GroundworkTelemetry.MeterName)
                     .AddRuntimeInstrumentation()
                     .AddProcessInstrumentation()
                     .AddView(LatencyView);
@@ -87,14 +90,14 @@ public static class TelemetryDefaults
     public static MetricStreamConfiguration? LatencyView(Instrument instrument)
     {
         ArgumentNullException.ThrowIfNull(instrument);
-        if (instrument.Meter.Name == "Microsoft.Orleans" && DroppedOrleansInstruments.Contains(instrument.Name))
+        if (instrument.Meter.Name == OrleansMeter && DroppedOrleansInstruments.Contains(instrument.Name))
         {
             return MetricStreamConfiguration.Drop;
         }
 
         var type = instrument.GetType();
         var histogram = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Histogram<>);
-        var ours = instrument.Meter.Name is "Microsoft.Orleans" or GroundworkTelemetry.MeterName;
+        var ours = instrument.Meter.Name is OrleansMeter or GroundworkTelemetry.MeterName;
         return (histogram && ours, instrument.Unit) switch
         {
             (true, "ms") => new ExplicitBucketHistogramConfiguration { Boundaries = MillisecondBuckets },

@@ -23,7 +23,7 @@ internal sealed class RawStatement : IDisposable
     /// <summary>The statement for <paramref name="sql"/> on <paramref name="connection"/>, compiled on first use.</summary>
     public static RawStatement For(SqliteConnection connection, string sql)
     {
-        var cache = Cache.GetValue(connection, static _ => new Statements());
+        var cache = Cache.GetValue(connection, static _ => new Dictionary<string, RawStatement>(StringComparer.Ordinal));
         if (!cache.TryGetValue(sql, out var statement))
         {
             statement = new RawStatement(connection.Handle ?? throw new InvalidOperationException("The connection is not open."), sql);
@@ -114,13 +114,5 @@ internal sealed class RawStatement : IDisposable
         }
     }
 
-    private sealed class Statements : Dictionary<string, RawStatement>
-    {
-        public Statements()
-            : base(StringComparer.Ordinal)
-        {
-        }
-    }
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, Statements> Cache = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, Dictionary<string, RawStatement>> Cache = new();
 }
