@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Text;
 using Groundwork.Client;
@@ -50,12 +49,17 @@ internal static class Bench
             {
                 for (var round = 0; round < 10; round++)
                 {
-                    rows.Add(ParallelRow(64, [await WriteRoundAsync(fixture, tenant, 64, perCaller: 200)], ""));
+                    rows.Add(ParallelRow(64, [await ParallelWrites.RoundAsync(fixture, tenant, 64, perCaller: 200)], ""));
                 }
 
                 return Report(rows, [], []);
             }
 
+            // GROUNDWORK_BENCH=memory: only the heap per idle activation.
+            if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "memory")
+            {
+                return Report(await MemoryBench.RunAsync(fixture, tenant), [], []);
+            }
 
             // Adds to a 10-item and to a 10,000-item list, alternated in one loop so both see the same machine; each
             // add is undone (untimed) so the lists keep their sizes.
@@ -81,28 +85,22 @@ internal static class Bench
             rows.Add(Row("activation: first read of an empty list after deactivation", await ActivationsAsync(empty, 30)));
             rows.Add(Row("activation: first read of a 10,000-item list after deactivation", await ActivationsAsync(large, 30)));
 
-            // Untimed rounds first, on lists of their own, until the JIT is done with the parallel write path: a round in
-            // which compiling took under 2 % of its time (at most 20 rounds). In a fresh process the first rounds spend
-            // most of their time compiling (1.0-1.9 s of JIT in each 2 s round here), so rounds that merely agree with
-            // each other can both still be warming up.
-            var warmUps = new List<WriteRound>();
-            while (warmUps.Count < 20 && (warmUps.Count == 0 || warmUps[^1].JitShare >= 0.02))
-            {
-                warmUps.Add(await WriteRoundAsync(fixture, tenant, 64, perCaller: 200));
-            }
-
+            // Untimed rounds first, on lists of their own, until the JIT is done with the parallel write path.
+            var warmUps = await ParallelWrites.WarmUpAsync(fixture, tenant);
             var warmedBy = string.Create(CultureInfo.InvariantCulture,
                 $"; after {warmUps.Count} untimed rounds of 12,800 at {string.Join(", ", warmUps.Select(r => r.Rate.ToString("N0", CultureInfo.InvariantCulture)))}/s, the last with {warmUps[^1].JitShare:P1} of its time in the JIT");
             foreach (var callers in new[] { 64, 512 })
             {
                 var rounds = new List<WriteRound>();
-                for (var round = 0; round < TimedRounds; round++)
+                for (var round = 0; round < ParallelWrites.TimedRounds; round++)
                 {
-                    rounds.Add(await WriteRoundAsync(fixture, tenant, callers, perCaller: 25_600 / callers));
+                    rounds.Add(await ParallelWrites.RoundAsync(fixture, tenant, callers, perCaller: 25_600 / callers));
                 }
 
                 rows.Add(ParallelRow(callers, rounds, warmedBy));
             }
+
+            rows.AddRange(await MemoryBench.RunAsync(fixture, tenant));
         }
 
         // GROUNDWORK_BENCH=lists skips the flood (minutes) while tuning; docs/benchmarks.md is written from a full run.
@@ -162,51 +160,9 @@ internal static class Bench
         return samples;
     }
 
-    /// <summary>Timed rounds of parallel writes per row; the row's figure is their median.</summary>
-    private const int TimedRounds = 3;
-
-    /// <summary>One round of parallel writes: what it did and what the machine did meanwhile.</summary>
-    private sealed record WriteRound(int Mutations, double Seconds, double CpuSeconds, double StolenSeconds, double JitSeconds, double[] Latencies)
-    {
-        public double Rate => Mutations / Seconds;
-
-        public double JitShare => JitSeconds / Seconds;
-    }
-
-    /// <summary><paramref name="callers"/> new lists, each written by its own caller <paramref name="perCaller"/> times in a row, all at once.</summary>
-    private static async Task<WriteRound> WriteRoundAsync(ClusterFixture fixture, TestTenant tenant, int callers, int perCaller)
-    {
-        var lists = new List<IListGrain>();
-        for (var i = 0; i < callers; i++)
-        {
-            var list = fixture.Client.GetList(tenant.ListKey());
-            await list.CreateAsync($"Parallel {i}");
-            lists.Add(list);
-        }
-
-        var latencies = new double[callers * perCaller];
-        var stolenBefore = StolenSeconds();
-        var jitBefore = JitInfo.GetCompilationTime();
-        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var started = Stopwatch.StartNew();
-        await Task.WhenAll(lists.Select(async (list, caller) =>
-        {
-            for (var i = 0; i < perCaller; i++)
-            {
-                var sent = Stopwatch.GetTimestamp();
-                await list.AddItemAsync(new NewItem($"p{i}"), options: new MutationOptions(OperationId: $"op-{i}"));
-                latencies[(caller * perCaller) + i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
-            }
-        }));
-        var seconds = started.Elapsed.TotalSeconds;
-        return new WriteRound(callers * perCaller, seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds,
-            StolenSeconds() - stolenBefore, (JitInfo.GetCompilationTime() - jitBefore).TotalSeconds, latencies);
-    }
-
     /// <summary>The row of <paramref name="rounds"/> of parallel writes: the median round's rate, every round's, and what they cost.</summary>
     private static string ParallelRow(int callers, List<WriteRound> rounds, string warmedBy)
     {
-        var rates = rounds.Select(r => r.Rate).Order().ToList();
         var seconds = rounds.Sum(r => r.Seconds);
         var mutations = rounds.Sum(r => r.Mutations);
         var cpu = rounds.Sum(r => r.CpuSeconds);
@@ -214,15 +170,7 @@ internal static class Bench
         var each = rounds.Count == 1 ? "" : string.Create(CultureInfo.InvariantCulture,
             $", median of {rounds.Count} rounds of {rounds[0].Mutations:N0} at {string.Join(", ", rounds.Select(r => r.Rate.ToString("N0", CultureInfo.InvariantCulture)))}/s");
         return string.Create(CultureInfo.InvariantCulture,
-            $"| add item with operation id, {callers} lists written in parallel (each acknowledged once durable{warmedBy}) | {mutations:N0} | **{rates[rates.Count / 2]:N0} mutations/s**{each} (goal at least 9,320, 5x the 1,864 before the kit); client and silo together used {cpu / seconds:F2} of {Environment.ProcessorCount} cores, {cpu * 1e6 / mutations:F0} µs of CPU per mutation, {rounds.Sum(r => r.JitSeconds) / seconds:P1} of the time in the JIT; the hypervisor took {rounds.Sum(r => r.StolenSeconds) / seconds / Environment.ProcessorCount:P0} of the machine's CPU time meanwhile | {Percentile(latencies, 0.5):F2} ms | {Percentile(latencies, 0.99):F2} ms |");
-    }
-
-    /// <summary>CPU time the hypervisor gave other guests (steal, from /proc/stat), in seconds; 0 where unknown.</summary>
-    private static double StolenSeconds()
-    {
-        var cpu = File.Exists("/proc/stat") ? File.ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal)) : null;
-        var fields = cpu?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields is { Length: > 8 } && long.TryParse(fields[8], CultureInfo.InvariantCulture, out var ticks) ? ticks / 100.0 : 0;
+            $"| add item with operation id, {callers} lists written in parallel (each acknowledged once durable{warmedBy}) | {mutations:N0} | **{ParallelWrites.MedianRate(rounds):N0} mutations/s**{each} (goal at least 9,320, 5x the 1,864 before the kit); client and silo together used {cpu / seconds:F2} of {Environment.ProcessorCount} cores, {cpu * 1e6 / mutations:F0} µs of CPU per mutation, {rounds.Sum(r => r.JitSeconds) / seconds:P1} of the time in the JIT; the hypervisor took {rounds.Sum(r => r.StolenSeconds) / seconds / Environment.ProcessorCount:P0} of the machine's CPU time meanwhile | {Percentile(latencies, 0.5):F2} ms | {Percentile(latencies, 0.99):F2} ms |");
     }
 
     /// <summary>A table row: the count, mean, p50 and p99 of <paramref name="samples"/> (milliseconds).</summary>
