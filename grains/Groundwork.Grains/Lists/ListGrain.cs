@@ -22,7 +22,8 @@ public sealed class ListGrain(
 
     private readonly ListOptions _limits = options.Value;
     private readonly List<Page> _pages = [];
-    private readonly Dictionary<string, Page> _pageOf = new(StringComparer.Ordinal);
+    // The page of each item, made with the first item (an empty list holds none).
+    private Dictionary<string, Page>? _pageOfItem;
     private ChunkSet<ItemPage> _chunks = null!;
 
     private ListHead State => list.State;
@@ -171,7 +172,7 @@ public sealed class ListGrain(
                 foreach (var done in page.Items.Where(i => i.Done).ToList())
                 {
                     removed.Add(done.Id);
-                    _pageOf.Remove(done.Id);
+                    PageOf.Remove(done.Id);
                 }
 
                 if (page.Items.RemoveAll(i => i.Done) > 0)
@@ -247,9 +248,11 @@ public sealed class ListGrain(
 
     // The pages: list order is page order, then order within a page; the head keeps the page index in step.
 
+    private Dictionary<string, Page> PageOf => _pageOfItem ??= new(StringComparer.Ordinal);
+
     private int IndexOf(string itemId)
     {
-        if (itemId is null || !_pageOf.TryGetValue(itemId, out var page))
+        if (itemId is null || _pageOfItem is null || !_pageOfItem.TryGetValue(itemId, out var page))
         {
             throw new NotFoundException("item", itemId ?? "");
         }
@@ -291,7 +294,7 @@ public sealed class ListGrain(
 
     private void Replace(ListItem item)
     {
-        var page = _pageOf[item.Id];
+        var page = PageOf[item.Id];
         page.Items[page.Items.FindIndex(i => i.Id == item.Id)] = item;
         Changed(page);
     }
@@ -316,7 +319,7 @@ public sealed class ListGrain(
         }
 
         page.Items.Insert(offset, item);
-        _pageOf[item.Id] = page;
+        PageOf[item.Id] = page;
         if (page.Items.Count > MaxPageItems)
         {
             // Split in two halves: the second half moves to a new page just after.
@@ -326,7 +329,7 @@ public sealed class ListGrain(
             page.Items.RemoveRange(half, page.Items.Count - half);
             foreach (var moved in next.Items)
             {
-                _pageOf[moved.Id] = next;
+                PageOf[moved.Id] = next;
             }
 
             Changed(next);
@@ -340,7 +343,7 @@ public sealed class ListGrain(
         var (page, offset) = Locate(index);
         var item = page.Items[offset];
         page.Items.RemoveAt(offset);
-        _pageOf.Remove(item.Id);
+        PageOf.Remove(item.Id);
         Changed(page);
         return item;
     }
@@ -362,7 +365,7 @@ public sealed class ListGrain(
 
         foreach (var item in page.Items)
         {
-            _pageOf[item.Id] = page;
+            PageOf[item.Id] = page;
         }
     }
 

@@ -5,6 +5,9 @@ namespace Groundwork.Grains.Resources;
 /// <summary>What the resource core asks of a chunk set when it commits.</summary>
 internal interface IChunkSet
 {
+    /// <summary>The collection's name in storage.</summary>
+    string Collection { get; }
+
     /// <summary>The rows to write (changed chunks) and delete (removed ones) in the next commit.</summary>
     void CollectChanges(List<RowChange> rows, JsonStateSerializer serializer);
 
@@ -23,50 +26,58 @@ internal interface IChunkSet
 /// <typeparam name="TChunk">The chunk type, stored as JSON.</typeparam>
 public sealed class ChunkSet<TChunk> : IChunkSet where TChunk : class
 {
-    private readonly Func<string, Task<byte[]?>> _readOne;
-    private readonly Func<Task<IReadOnlyList<StoredRow>>> _readAll;
+    private readonly IResourceStore _store;
+    private readonly string _stateName;
+    private readonly GrainId _grainId;
     private readonly int _maxLoaded;
-    private readonly Dictionary<string, LinkedListNode<(string Id, TChunk Chunk)>> _loaded = new(StringComparer.Ordinal);
-    private readonly LinkedList<(string Id, TChunk Chunk)> _recent = new();
-    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+    private Dictionary<string, LinkedListNode<(string Id, TChunk Chunk)>>? _loadedById;
+    private LinkedList<(string Id, TChunk Chunk)>? _recentlyUsed;
+    // Made on the first change: most loaded resources are idle, and an idle one has nothing pending.
+    private HashSet<string>? _dirty;
+    private HashSet<string>? _removed;
 
-    internal ChunkSet(string collection, Func<string, Task<byte[]?>> readOne, Func<Task<IReadOnlyList<StoredRow>>> readAll, int maxLoaded)
+    internal ChunkSet(string collection, IResourceStore store, string stateName, GrainId grainId, int maxLoaded)
     {
         Collection = collection;
-        _readOne = readOne;
-        _readAll = readAll;
+        _store = store;
+        _stateName = stateName;
+        _grainId = grainId;
         _maxLoaded = maxLoaded;
     }
 
     /// <summary>The collection's name in storage.</summary>
     public string Collection { get; }
 
+    // Made with the first chunk: a resource with none (an empty list) holds neither.
+    private Dictionary<string, LinkedListNode<(string Id, TChunk Chunk)>> Loaded => _loadedById ??= new(StringComparer.Ordinal);
+
+    private LinkedList<(string Id, TChunk Chunk)> Recent => _recentlyUsed ??= new();
+
     /// <summary>Chunks in memory now.</summary>
-    public int LoadedCount => _loaded.Count;
+    public int LoadedCount => _loadedById?.Count ?? 0;
 
     /// <summary>The chunk <paramref name="id"/>, from memory or storage; null if there is none.</summary>
     public async ValueTask<TChunk?> GetAsync(string id)
     {
-        if (_loaded.TryGetValue(id, out var node))
+        if (Loaded.TryGetValue(id, out var node))
         {
             Touch(node);
             return node.Value.Chunk;
         }
 
-        if (_removed.Contains(id))
+        if (_removed?.Contains(id) == true)
         {
             return null;
         }
 
-        var payload = await _readOne(id);
+        var payload = await _store.ReadRowAsync(_stateName, _grainId, Collection, id);
         if (payload is null)
         {
             return null;
         }
 
         // Loaded while awaiting (grain calls interleave only at awaits): keep the one in memory, it may be newer.
-        if (_loaded.TryGetValue(id, out node))
+        if (Loaded.TryGetValue(id, out node))
         {
             return node.Value.Chunk;
         }
@@ -79,24 +90,24 @@ public sealed class ChunkSet<TChunk> : IChunkSet where TChunk : class
     /// <summary>Every stored chunk with the ones changed in memory, ordered by id; loads them all, whatever the bound.</summary>
     public async Task<IReadOnlyList<(string Id, TChunk Chunk)>> LoadAllAsync()
     {
-        foreach (var row in await _readAll())
+        foreach (var row in await _store.ReadRowsAsync(_stateName, _grainId, Collection))
         {
-            if (!_loaded.ContainsKey(row.Key) && !_removed.Contains(row.Key))
+            if (!Loaded.ContainsKey(row.Key) && _removed?.Contains(row.Key) != true)
             {
                 Remember(row.Key, JsonStateSerializer.FromUtf8<TChunk>(row.Payload), evict: false);
             }
         }
 
-        return [.. _loaded.Values.Select(n => n.Value).OrderBy(c => c.Id, StringComparer.Ordinal)];
+        return [.. Loaded.Values.Select(n => n.Value).OrderBy(c => c.Id, StringComparer.Ordinal)];
     }
 
     /// <summary>Sets chunk <paramref name="id"/> (new or changed): written by the next commit.</summary>
     public void Put(string id, TChunk chunk)
     {
         ArgumentNullException.ThrowIfNull(chunk);
-        _removed.Remove(id);
-        _dirty.Add(id);
-        if (_loaded.TryGetValue(id, out var node))
+        _removed?.Remove(id);
+        (_dirty ??= new(StringComparer.Ordinal)).Add(id);
+        if (Loaded.TryGetValue(id, out var node))
         {
             node.Value = (id, chunk);
             Touch(node);
@@ -110,22 +121,22 @@ public sealed class ChunkSet<TChunk> : IChunkSet where TChunk : class
     /// <summary>Removes chunk <paramref name="id"/>: deleted by the next commit.</summary>
     public void Remove(string id)
     {
-        _dirty.Remove(id);
-        _removed.Add(id);
-        if (_loaded.Remove(id, out var node))
+        _dirty?.Remove(id);
+        (_removed ??= new(StringComparer.Ordinal)).Add(id);
+        if (Loaded.Remove(id, out var node))
         {
-            _recent.Remove(node);
+            Recent.Remove(node);
         }
     }
 
     void IChunkSet.CollectChanges(List<RowChange> rows, JsonStateSerializer serializer)
     {
-        foreach (var id in _dirty)
+        foreach (var id in _dirty ?? [])
         {
-            rows.Add(new RowChange(Collection, id, serializer.ToUtf8(_loaded[id].Value.Chunk)));
+            rows.Add(new RowChange(Collection, id, serializer.ToUtf8(Loaded[id].Value.Chunk)));
         }
 
-        foreach (var id in _removed)
+        foreach (var id in _removed ?? [])
         {
             rows.Add(new RowChange(Collection, id, null));
         }
@@ -133,22 +144,22 @@ public sealed class ChunkSet<TChunk> : IChunkSet where TChunk : class
 
     void IChunkSet.Committed()
     {
-        _dirty.Clear();
-        _removed.Clear();
+        _dirty = null;
+        _removed = null;
         Evict();
     }
 
     void IChunkSet.MarkAllDirty()
     {
-        foreach (var id in _loaded.Keys)
+        foreach (var id in Loaded.Keys)
         {
-            _dirty.Add(id);
+            (_dirty ??= new(StringComparer.Ordinal)).Add(id);
         }
     }
 
     private void Remember(string id, TChunk chunk, bool evict = true)
     {
-        _loaded[id] = _recent.AddFirst((id, chunk));
+        Loaded[id] = Recent.AddFirst((id, chunk));
         if (evict)
         {
             Evict();
@@ -157,20 +168,20 @@ public sealed class ChunkSet<TChunk> : IChunkSet where TChunk : class
 
     private void Touch(LinkedListNode<(string Id, TChunk Chunk)> node)
     {
-        _recent.Remove(node);
-        _recent.AddFirst(node);
+        Recent.Remove(node);
+        Recent.AddFirst(node);
     }
 
     /// <summary>Drops the least recently used clean chunks past the bound (a dirty one stays until its commit).</summary>
     private void Evict()
     {
-        for (var node = _recent.Last; node is not null && _loaded.Count > _maxLoaded;)
+        for (var node = _recentlyUsed?.Last; node is not null && Loaded.Count > _maxLoaded;)
         {
             var previous = node.Previous;
-            if (!_dirty.Contains(node.Value.Id))
+            if (_dirty?.Contains(node.Value.Id) != true)
             {
-                _loaded.Remove(node.Value.Id);
-                _recent.Remove(node);
+                Loaded.Remove(node.Value.Id);
+                Recent.Remove(node);
             }
 
             node = previous;

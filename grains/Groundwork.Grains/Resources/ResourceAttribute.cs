@@ -28,7 +28,9 @@ internal sealed class ResourceAttributeMapper : IAttributeToFactoryMapper<Resour
         var kind = grain.GetInterfaces().Select(ResourceKinds.Of).FirstOrDefault(k => k is not null)?.Kind
                    ?? throw new ArgumentException($"{grain.Name} implements no interface with [ResourceKind]", parameter.Name);
         var core = typeof(ResourceCore<,>).MakeGenericType(type.GetGenericArguments());
-        return context => Activator.CreateInstance(core, context, kind, context.ActivationServices)!;
+        // Made with the first activation (its services are the silo's) and shared by all; two made at once are alike.
+        ResourceServices? shared = null;
+        return context => Activator.CreateInstance(core, context, shared ??= new ResourceServices(kind, context.ActivationServices))!;
     }
 }
 

@@ -7,7 +7,6 @@ using Groundwork.Grains.Telemetry;
 using Groundwork.Tenants;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Groundwork.Grains.Resources;
 
@@ -30,9 +29,6 @@ public interface IResource<THead, TChange> : IAccessControlled
 
     /// <summary>The block (<c>lists</c>), which names its metrics and limits.</summary>
     string Block { get; }
-
-    /// <summary>The retained changes, oldest first.</summary>
-    IReadOnlyList<TChange> Changes { get; }
 
     /// <summary>Throws <see cref="NotFoundException"/> unless the resource has been created.</summary>
     void EnsureCreated();
@@ -77,7 +73,7 @@ public interface IResource<THead, TChange> : IAccessControlled
 }
 
 /// <summary>The implementation of <see cref="IResource{THead, TChange}"/>, one per activation.</summary>
-internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TChange>, ILifecycleParticipant<IGrainLifecycle>
+internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TChange>, ILifecycleParticipant<IGrainLifecycle>, ILifecycleObserver
     where THead : ResourceHead, new()
     where TChange : class, IChange
 {
@@ -90,23 +86,19 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     private const int TailBytes = 2_048;
 
     private readonly IGrainContext _context;
-    private readonly string _kind;
-    private readonly ResourceOptions _limits;
-    private readonly string _limitPrefix;
-    private readonly IResourceStore _store;
-    private readonly JsonStateSerializer _serializer;
-    private readonly CredentialVerifier _verifier;
-    private readonly WatcherCount _watcherCount;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly TimeSpan _recheckAccessEvery;
-    private readonly List<TChange> _changes = [];
+    // What every activation of the kind shares (services, options, names), held once per kind.
+    private readonly ResourceServices _shared;
+    // The retained feed, read from storage when a watcher comes and dropped when the last one leaves: an idle
+    // resource does not hold its recent history. While it is not in memory, the commit trims it by sequence.
+    private List<TChange>? _changes;
+    private bool _committing;
+    // An idle activation holds what its state needs and little more: the operation index, the commit's row list and
+    // the signal for watchers are made when first used, and the chunk sets are a short list (a block has one or two).
     private readonly List<OperationRecord> _operations = [];
-    private readonly Dictionary<string, OperationRecord> _operationsById = new(StringComparer.Ordinal);
-    private readonly List<RowChange> _pendingRows = [];
-    private readonly Dictionary<string, IChunkSet> _chunkSets = new(StringComparer.Ordinal);
-    private readonly KeyValuePair<string, object?> _blockTag;
-    private TaskCompletionSource _changed = NewSignal();
+    private Dictionary<string, OperationRecord>? _operationsById;
+    private List<RowChange>? _pending;
+    private IChunkSet[] _chunkSets = [];
+    private TaskCompletionSource? _changed;
     private long? _etag;
     private long _durableVersion;
     private bool _imported;
@@ -117,33 +109,18 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     private InvalidResourceKeyException? _keyError;
     private int _watchers;
 
-    public ResourceCore(IGrainContext context, string kind, IServiceProvider services)
+    public ResourceCore(IGrainContext context, ResourceServices shared)
     {
         _context = context;
-        _kind = kind;
-        Block = ResourceKinds.BlockOf(kind);
-        _blockTag = new("block", Block);
-        _limits = services.GetRequiredKeyedService<ResourceOptions>(Block);
-        _limitPrefix = ResourceBlocks.LimitPrefix(Block);
-        _store = services.GetRequiredService<IResourceStore>();
-        _serializer = services.GetRequiredService<JsonStateSerializer>();
-        _verifier = services.GetRequiredService<CredentialVerifier>();
-        _watcherCount = services.GetRequiredService<WatcherCount>();
-        _time = services.GetRequiredService<TimeProvider>();
-        _logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Groundwork.Grains.Resources." + Block);
-        var cache = services.GetRequiredService<IOptions<AccessOptions>>().Value.CredentialCacheDuration;
-        // Re-verified twice per cache period with answers at most half a period old: a revoked key ends its feeds
-        // within one credential-cache period, as before, while many watchers of one key share one tenant call.
-        _recheckAccessEvery = cache > TimeSpan.Zero ? cache / 2 : TimeSpan.FromSeconds(1);
+        _shared = shared;
         context.SetComponent<IAccessControlled>(this);
         Participate(context.ObservableLifecycle);
     }
 
     public THead State { get; private set; } = new();
 
-    public string Block { get; }
+    public string Block => _shared.Block;
 
-    public IReadOnlyList<TChange> Changes => _changes;
 
     public string? Tenant => ParsedKey?.Tenant;
 
@@ -162,13 +139,13 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             if (_key is null && _keyError is null)
             {
                 var text = Id;
-                if (ResourceKey.TryParse(text, out var key, out var reason) && key.Kind == _kind)
+                if (ResourceKey.TryParse(text, out var key, out var reason) && key.Kind == _shared.Kind)
                 {
                     _key = key;
                 }
                 else
                 {
-                    _keyError = new InvalidResourceKeyException(text, reason ?? $"expected a '{_kind}' key");
+                    _keyError = new InvalidResourceKeyException(text, reason ?? $"expected a '{_shared.Kind}' key");
                 }
             }
 
@@ -178,15 +155,20 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
     public void Participate(IGrainLifecycle lifecycle)
     {
-        lifecycle.Subscribe($"groundwork.resource.{_kind}", GrainLifecycleStage.SetupState, LoadAsync, _ => Task.CompletedTask);
-        lifecycle.Subscribe($"groundwork.resource.{_kind}.watchers", GrainLifecycleStage.Activate, OnActivatedAsync, OnDeactivatingAsync);
+        // The core and one small object observe the two stages, rather than four delegates and Orleans' wrappers
+        // around them: every activation holds its subscriptions for its whole life.
+        lifecycle.Subscribe(LoadStageName, GrainLifecycleStage.SetupState, this);
+        lifecycle.Subscribe(WatchStageName, GrainLifecycleStage.Activate, new WatcherStage(this));
     }
 
     public ChunkSet<TChunk> Chunks<TChunk>(string collection) where TChunk : class
     {
-        if (_chunkSets.TryGetValue(collection, out var existing))
+        foreach (var existing in _chunkSets)
         {
-            return (ChunkSet<TChunk>)existing;
+            if (existing.Collection == collection)
+            {
+                return (ChunkSet<TChunk>)existing;
+            }
         }
 
         if (collection is FeedCollection or OperationCollection)
@@ -194,22 +176,18 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             throw new ArgumentException($"'{collection}' is the kit's own collection", nameof(collection));
         }
 
-        var set = new ChunkSet<TChunk>(
-            collection,
-            id => _store.ReadRowAsync(_kind, _context.GrainId, collection, id),
-            () => _store.ReadRowsAsync(_kind, _context.GrainId, collection),
-            _limits.MaxLoadedChunks);
-        _chunkSets[collection] = set;
+        var set = new ChunkSet<TChunk>(collection, _shared.Store, _shared.Kind, _context.GrainId, _shared.Limits.MaxLoadedChunks);
+        _chunkSets = [.. _chunkSets, set];
         return set;
     }
 
-    public LimitExceededException Limit(string limit, long max, long actual) => new($"{_limitPrefix}:{limit}", max, actual);
+    public LimitExceededException Limit(string limit, long max, long actual) => new($"{_shared.LimitPrefix}:{limit}", max, actual);
 
     public void EnsureCreated()
     {
         if (!State.Created)
         {
-            throw new NotFoundException(_kind, Id);
+            throw new NotFoundException(_shared.Kind, Id);
         }
     }
 
@@ -222,14 +200,12 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         }
 
         State = head;
-        _changes.Clear();
-        _changes.AddRange(changes);
+        _changes = [.. changes];
         _operations.Clear();
-        _operationsById.Clear();
+        _operationsById = null;
         foreach (var operation in operations)
         {
-            _operations.Add(operation);
-            _operationsById[operation.Id] = operation;
+            Remember(operation);
         }
 
         _durableVersion = head.Version;
@@ -250,9 +226,9 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         }
 
         var total = editors.Count + viewers.Count;
-        if (total > _limits.MaxAccessEntries)
+        if (total > _shared.Limits.MaxAccessEntries)
         {
-            throw Limit(nameof(ResourceOptions.MaxAccessEntries), _limits.MaxAccessEntries, total);
+            throw Limit(nameof(ResourceOptions.MaxAccessEntries), _shared.Limits.MaxAccessEntries, total);
         }
 
         foreach (var principal in editors.Concat(viewers))
@@ -278,7 +254,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     public ResourceSummary Summary(string title)
     {
         EnsureCreated();
-        return new ResourceSummary(new ResourceEntry(Key.ToString(), _kind, title, State.Access!.Owner, State.CreatedAt), State.Access);
+        return new ResourceSummary(new ResourceEntry(Key.ToString(), _shared.Kind, title, State.Access!.Owner, State.CreatedAt), State.Access);
     }
 
     public async IAsyncEnumerable<TChange> WatchAsync(long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -292,21 +268,22 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         var caller = CallerContext.Current;
         var apiKey = RequestContext.Get(CallHeaders.ApiKey) as string;
         var onBehalfOf = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
-        var verifiedAt = _time.GetUtcNow();
+        var verifiedAt = _shared.Time.GetUtcNow();
         var cursor = afterSequence;
 
         // Changes already durable when the watch starts are history being replayed; only later ones measure lag.
         var liveAfter = _durableVersion;
-        if (_watchers >= _limits.MaxWatchers)
+        if (_watchers >= _shared.Limits.MaxWatchers)
         {
-            throw Limit(nameof(ResourceOptions.MaxWatchers), _limits.MaxWatchers, _watchers + 1);
+            throw Limit(nameof(ResourceOptions.MaxWatchers), _shared.Limits.MaxWatchers, _watchers + 1);
         }
 
-        using var perKey = apiKey is null ? null : _watcherCount.Enter(apiKey);
+        using var perKey = apiKey is null ? null : _shared.WatcherCount.Enter(apiKey);
         _watchers++;
-        GroundworkMetrics.FeedWatchers.Add(1, _blockTag);
+        GroundworkMetrics.FeedWatchers.Add(1, _shared.BlockTag);
         try
         {
+            await LoadFeedAsync();
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -317,10 +294,10 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
                 if (caller is not null)
                 {
-                    if (_time.GetUtcNow() - verifiedAt >= _recheckAccessEvery)
+                    if (_shared.Time.GetUtcNow() - verifiedAt >= _shared.RecheckAccessEvery)
                     {
                         caller = await VerifyWatcherAsync(apiKey, onBehalfOf);
-                        verifiedAt = _time.GetUtcNow();
+                        verifiedAt = _shared.Time.GetUtcNow();
                     }
 
                     if (AccessPolicy.Check(caller, Requirement.Read, Tenant!, State.Access) is { } refusal)
@@ -334,7 +311,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
                 {
                     if (change.Sequence > liveAfter)
                     {
-                        GroundworkMetrics.FeedLag.Record(Math.Max(0, (_time.GetUtcNow() - change.At).TotalMilliseconds), _blockTag);
+                        GroundworkMetrics.FeedLag.Record(Math.Max(0, (_shared.Time.GetUtcNow() - change.At).TotalMilliseconds), _shared.BlockTag);
                     }
 
                     yield return change;
@@ -345,7 +322,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
                 {
                     try
                     {
-                        await _changed.Task.WaitAsync(_recheckAccessEvery, _time, cancellationToken);
+                        await Changed.Task.WaitAsync(_shared.RecheckAccessEvery, _shared.Time, cancellationToken);
                     }
                     catch (TimeoutException)
                     {
@@ -357,7 +334,11 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         finally
         {
             _watchers--;
-            GroundworkMetrics.FeedWatchers.Add(-1, _blockTag);
+            GroundworkMetrics.FeedWatchers.Add(-1, _shared.BlockTag);
+            if (_watchers == 0 && !_imported)
+            {
+                _changes = null;
+            }
         }
     }
 
@@ -365,7 +346,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     {
         try
         {
-            return await _verifier.VerifyAsync(apiKey, onBehalfOf, maxAge: _recheckAccessEvery);
+            return await _shared.Verifier.VerifyAsync(apiKey, onBehalfOf, maxAge: _shared.RecheckAccessEvery);
         }
         catch (AccessDeniedException denied)
         {
@@ -376,7 +357,8 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     /// <summary>The durable changes after <paramref name="cursor"/>, or a resync when there is a gap.</summary>
     private List<TChange> Pending(long cursor)
     {
-        var oldest = _changes.Count > 0 ? _changes[0].Sequence : _durableVersion + 1;
+        var changes = _changes!;
+        var oldest = changes.Count > 0 ? changes[0].Sequence : _durableVersion + 1;
         if (cursor < oldest - 1 || cursor > _durableVersion || cursor < 0)
         {
             throw new ResyncRequiredException(Id, cursor, oldest, _durableVersion);
@@ -384,9 +366,9 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
         // Sequences are consecutive, so the change after the cursor sits at a computable index.
         var pending = new List<TChange>();
-        for (var i = (int)(cursor + 1 - oldest); i < _changes.Count && _changes[i].Sequence <= _durableVersion; i++)
+        for (var i = (int)(cursor + 1 - oldest); i < changes.Count && changes[i].Sequence <= _durableVersion; i++)
         {
-            pending.Add(_changes[i]);
+            pending.Add(changes[i]);
         }
 
         return pending;
@@ -396,22 +378,22 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     {
         var kind = CallerContext.Operation ?? (creates ? "create" : "mutate");
         var operationId = options?.OperationId;
-        if (operationId is not null && (operationId.Length == 0 || operationId.Length > _limits.MaxOperationIdLength))
+        if (operationId is not null && (operationId.Length == 0 || operationId.Length > _shared.Limits.MaxOperationIdLength))
         {
-            throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId), $"must be 1-{_limits.MaxOperationIdLength} characters"));
+            throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId), $"must be 1-{_shared.Limits.MaxOperationIdLength} characters"));
         }
 
-        if (operationId is not null && _operationsById.TryGetValue(operationId, out var earlier))
+        if (operationId is not null && _operationsById is not null && _operationsById.TryGetValue(operationId, out var earlier))
         {
             // A retry must be the same mutation by the same caller; anything else reusing the id is a mistake
             // that would otherwise be silently swallowed.
             if (earlier.Kind != kind || earlier.By != CallerContext.Principal)
             {
                 throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId),
-                    $"'{operationId}' was already used for another operation on this {_kind}; use a new id for a new operation"));
+                    $"'{operationId}' was already used for another operation on this {_shared.Kind}; use a new id for a new operation"));
             }
 
-            GroundworkMetrics.IdempotentReplays.Add(1, _blockTag);
+            GroundworkMetrics.IdempotentReplays.Add(1, _shared.BlockTag);
             GroundworkMetrics.Operation(Block, kind, "replayed");
             return earlier.Result with { Replayed = true };
         }
@@ -421,7 +403,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         {
             if (creates && State.Created)
             {
-                throw new AlreadyExistsException(_kind, Id);
+                throw new AlreadyExistsException(_shared.Kind, Id);
             }
 
             if (!creates)
@@ -452,7 +434,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             throw Fail(kind, error);
         }
 
-        var now = _time.GetUtcNow();
+        var now = _shared.Time.GetUtcNow();
         if (creates)
         {
             State.Created = true;
@@ -466,31 +448,34 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         var result = new MutationResult(version, applied.Id, applied.Count);
         try
         {
+            _committing = true;
             Stage(change, operationId is null ? null : new OperationRecord(operationId, now, result, kind, CallerContext.Principal), now);
-            _etag = await _store.CommitAsync(_kind, _context.GrainId, _etag, _serializer.ToUtf8(State), _pendingRows);
+            _etag = await _shared.Store.CommitAsync(_shared.Kind, _context.GrainId, _etag, _shared.Serializer.ToUtf8(State), Rows);
+            _committing = false;
         }
         catch (Exception exception)
         {
+            _committing = false;
             // What is in memory was never stored: drop this activation so the next call starts from storage.
-            LogWriteFailed(_logger, exception, Id, kind);
+            LogWriteFailed(_shared.Logger, exception, Id, kind);
             GroundworkMetrics.Operation(Block, kind, exception is LimitExceededException ? "limit" : "storage-error");
             _deactivating = true;
-            _changed.TrySetResult();
+            _changed?.TrySetResult();
             _context.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, "a write that failed"));
             throw;
         }
 
-        _pendingRows.Clear();
+        _pending = null;
         _imported = false;
-        foreach (var set in _chunkSets.Values)
+        foreach (var set in _chunkSets)
         {
             set.Committed();
         }
 
         _durableVersion = version;
         var signal = _changed;
-        _changed = NewSignal();
-        signal.TrySetResult();
+        _changed = null;
+        signal?.TrySetResult();
         GroundworkMetrics.Operation(Block, kind, "ok");
         ListInDirectoryIfNeeded();
         return result;
@@ -499,47 +484,54 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     /// <summary>Puts the change, the operation record, their trimming and the changed chunks into the commit.</summary>
     private void Stage(TChange change, OperationRecord? operation, DateTimeOffset now)
     {
-        _pendingRows.Clear();
+        Rows.Clear();
         if (_imported)
         {
-            foreach (var retained in _changes)
+            foreach (var retained in _changes ?? [])
             {
-                _pendingRows.Add(new RowChange(FeedCollection, FeedKey(retained.Sequence), _serializer.ToUtf8(retained)));
+                Rows.Add(new RowChange(FeedCollection, FeedKey(retained.Sequence), _shared.Serializer.ToUtf8(retained)));
             }
 
             foreach (var record in _operations)
             {
-                _pendingRows.Add(new RowChange(OperationCollection, record.Id, _serializer.ToUtf8(record)));
+                Rows.Add(new RowChange(OperationCollection, record.Id, _shared.Serializer.ToUtf8(record)));
             }
 
-            foreach (var set in _chunkSets.Values)
+            foreach (var set in _chunkSets)
             {
                 set.MarkAllDirty();
             }
         }
 
-        _changes.Add(change);
-        Append(FeedCollection, FeedKey(change.Sequence), _serializer.ToUtf8(change));
-        if (_changes.Count > _limits.FeedRetention)
+        Append(FeedCollection, FeedKey(change.Sequence), _shared.Serializer.ToUtf8(change));
+        if (_changes is { } changes)
         {
-            var drop = _changes.Count - _limits.FeedRetention;
-            for (var i = 0; i < drop; i++)
+            changes.Add(change);
+            if (changes.Count > _shared.Limits.FeedRetention)
             {
-                Drop(FeedCollection, FeedKey(_changes[i].Sequence));
-            }
+                var drop = changes.Count - _shared.Limits.FeedRetention;
+                for (var i = 0; i < drop; i++)
+                {
+                    Drop(FeedCollection, FeedKey(changes[i].Sequence));
+                }
 
-            _changes.RemoveRange(0, drop);
+                changes.RemoveRange(0, drop);
+            }
+        }
+        else if (change.Sequence > _shared.Limits.FeedRetention)
+        {
+            // Sequences are consecutive, one per version: the one that leaves the window is known without the feed.
+            Drop(FeedCollection, FeedKey(change.Sequence - _shared.Limits.FeedRetention));
         }
 
         if (operation is not null)
         {
-            _operations.Add(operation);
-            _operationsById[operation.Id] = operation;
-            Append(OperationCollection, operation.Id, _serializer.ToUtf8(operation));
-            var drop = OperationLog.ToDrop(_operations, now, _limits);
+            Remember(operation);
+            Append(OperationCollection, operation.Id, _shared.Serializer.ToUtf8(operation));
+            var drop = OperationLog.ToDrop(_operations, now, _shared.Limits);
             for (var i = 0; i < drop; i++)
             {
-                _operationsById.Remove(_operations[i].Id);
+                _operationsById!.Remove(_operations[i].Id);
                 Drop(OperationCollection, _operations[i].Id);
             }
 
@@ -551,15 +543,15 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             // The tail is full: its rows go to their collections in this commit, next to each other.
             foreach (var row in tail)
             {
-                _pendingRows.Add(new RowChange(row.Collection, row.Key, row.Payload));
+                Rows.Add(new RowChange(row.Collection, row.Key, row.Payload));
             }
 
             State.Tail = null;
         }
 
-        foreach (var set in _chunkSets.Values)
+        foreach (var set in _chunkSets)
         {
-            set.CollectChanges(_pendingRows, _serializer);
+            set.CollectChanges(Rows, _shared.Serializer);
         }
     }
 
@@ -584,7 +576,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             return;
         }
 
-        _pendingRows.Add(new RowChange(collection, key, null));
+        Rows.Add(new RowChange(collection, key, null));
     }
 
     // The row's share of the head: its payload, its key and the JSON around them.
@@ -600,7 +592,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             return;
         }
 
-        if (await _store.ReadHeadAsync(_kind, _context.GrainId) is not { } head)
+        if (await _shared.Store.ReadHeadAsync(_shared.Kind, _context.GrainId) is not { } head)
         {
             return;
         }
@@ -608,21 +600,58 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         State = JsonStateSerializer.FromUtf8<THead>(head.Payload);
         _etag = head.ETag;
         _durableVersion = State.Version;
-        var feed = _store.ReadRowsAsync(_kind, _context.GrainId, FeedCollection);
-        var operations = _store.ReadRowsAsync(_kind, _context.GrainId, OperationCollection);
-        // The rows in their collections, then the newer ones still in the head's tail.
+        var operations = _shared.Store.ReadRowsAsync(_shared.Kind, _context.GrainId, OperationCollection);
+        // The rows in their collection, then the newer ones still in the head's tail.
         var tail = State.Tail ?? [];
-        foreach (var payload in (await feed).Select(r => r.Payload).Concat(tail.Where(r => r.Collection == FeedCollection).Select(r => r.Payload)))
-        {
-            _changes.Add(JsonStateSerializer.FromUtf8<TChange>(payload));
-        }
-
         var records = (await operations).Select(r => r.Payload).Concat(tail.Where(r => r.Collection == OperationCollection).Select(r => r.Payload));
         foreach (var record in records.Select(p => JsonStateSerializer.FromUtf8<OperationRecord>(p)).OrderBy(r => r.At))
         {
-            _operations.Add(record);
-            _operationsById[record.Id] = record;
+            Remember(record);
         }
+    }
+
+    /// <summary>
+    /// Reads the retained feed for a watcher, unless it is in memory: the rows in their collection, then the newer ones
+    /// still in the head's tail. Never beside a commit, which moves rows from the tail into the collection: it waits
+    /// for the commit under way, and reads again if one ran while it read.
+    /// </summary>
+    private async Task LoadFeedAsync()
+    {
+        while (_changes is null)
+        {
+            if (_deactivating)
+            {
+                return;
+            }
+
+            if (_committing)
+            {
+                await Changed.Task;
+                continue;
+            }
+
+            var etag = _etag;
+            var rows = etag is null ? [] : await _shared.Store.ReadRowsAsync(_shared.Kind, _context.GrainId, FeedCollection);
+            if (_changes is not null || _committing || _etag != etag)
+            {
+                continue;
+            }
+
+            var tail = (State.Tail ?? []).Where(r => r.Collection == FeedCollection).Select(r => r.Payload);
+            _changes = [.. rows.Select(r => r.Payload).Concat(tail).Select(p => JsonStateSerializer.FromUtf8<TChange>(p))];
+        }
+    }
+
+    /// <summary>Completed by the next commit (or its failure, or deactivation): what watchers wait for.</summary>
+    private TaskCompletionSource Changed => _changed ??= NewSignal();
+
+    /// <summary>The rows of the commit under way (the staged changes, then the changed chunks).</summary>
+    private List<RowChange> Rows => _pending ??= [];
+
+    private void Remember(OperationRecord operation)
+    {
+        _operations.Add(operation);
+        (_operationsById ??= new(StringComparer.Ordinal))[operation.Id] = operation;
     }
 
     private Task OnActivatedAsync(CancellationToken cancellationToken)
@@ -636,7 +665,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     {
         // Wake the watchers so they end with EnumerationAbortedException and reopen from their cursors elsewhere.
         _deactivating = true;
-        _changed.TrySetResult();
+        _changed?.TrySetResult();
         return Task.CompletedTask;
     }
 
@@ -671,8 +700,8 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
                 }
                 catch (Exception exception) when (exception is not GroundworkException or StorageUnavailableException)
                 {
-                    LogDirectoryFailed(_logger, exception, key.ToString(), backoff);
-                    await Task.Delay(backoff, _time);
+                    LogDirectoryFailed(_shared.Logger, exception, key.ToString(), backoff);
+                    await Task.Delay(backoff, _shared.Time);
                     backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
                     continue;
                 }
@@ -686,7 +715,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         }
         catch (Exception exception)
         {
-            LogDirectoryFailed(_logger, exception, key.ToString(), TimeSpan.Zero);
+            LogDirectoryFailed(_shared.Logger, exception, key.ToString(), TimeSpan.Zero);
         }
         finally
         {
@@ -704,6 +733,24 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             _ => "invalid",
         });
         return error;
+    }
+
+    // The lifecycle subscriptions' names (for Orleans' logs), one pair for all activations.
+    private const string LoadStageName = "groundwork.resource";
+
+    private const string WatchStageName = "groundwork.resource.watchers";
+
+    /// <summary>Setup stage: the state is read before the grain activates.</summary>
+    Task ILifecycleObserver.OnStart(CancellationToken cancellationToken) => LoadAsync(cancellationToken);
+
+    Task ILifecycleObserver.OnStop(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Activate stage: registration once active, and the watchers woken when the grain deactivates.</summary>
+    private sealed class WatcherStage(ResourceCore<THead, TChange> core) : ILifecycleObserver
+    {
+        public Task OnStart(CancellationToken cancellationToken = default) => core.OnActivatedAsync(cancellationToken);
+
+        public Task OnStop(CancellationToken cancellationToken = default) => core.OnDeactivatingAsync(cancellationToken);
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

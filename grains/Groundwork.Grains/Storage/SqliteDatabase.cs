@@ -62,6 +62,9 @@ public sealed class SqliteDatabase : IDisposable
     /// <summary>How the log is made durable (fsync); replaced by tests to hold a flush and watch what waits for it.</summary>
     internal Action<Microsoft.Win32.SafeHandles.SafeFileHandle> FlushLog { get; set; } = RandomAccess.FlushToDisk;
 
+    /// <summary>Runs on the writer before each transaction; replaced by tests to hold writes before they reach the file.</summary>
+    internal Action BeforeTransaction { get; set; } = static () => { };
+
     /// <summary>Transactions committed (each holding one or more writes); for tests and benchmarks.</summary>
     public long Commits { get; private set; }
 
@@ -166,6 +169,7 @@ public sealed class SqliteDatabase : IDisposable
             try
             {
                 connection ??= OpenWriter();
+                BeforeTransaction();
                 var results = RunBatch(connection, batch);
                 _syncQueue.Add(new Committed([.. batch], results, null));
             }
