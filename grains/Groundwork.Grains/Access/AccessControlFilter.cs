@@ -62,7 +62,7 @@ public sealed partial class AccessControlFilter(
         var fromSilo = operatorKey.IsInternalToken(RequestContext.Get(InternalCallMarker.Header) as string) ||
                        declaring?.FullName == TimerInterface;
 
-        if ((context.TargetContext.GrainInstance as IAccessControlled ?? context.TargetContext.GetComponent<IAccessControlled>()) is not { } resource)
+        if (AccessControlled.Of(context.TargetContext) is not { } resource)
         {
             if (!fromSilo)
             {

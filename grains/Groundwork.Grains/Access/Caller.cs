@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Reflection;
 using Groundwork.Access;
 
 namespace Groundwork.Grains.Access;
@@ -40,6 +42,48 @@ public static class CallerContext
 
     /// <summary>The current principal's id, or <c>system</c> when the call carried no credential.</summary>
     public static string Principal => Current?.Principal ?? "system";
+}
+
+/// <summary>
+/// What the access filter checks a call against: the grain itself (tenant grains), or the one field of the grain that
+/// holds an <see cref="IAccessControlled"/> (a building block's resource facet, injected with <c>[Resource]</c>).
+/// </summary>
+internal static class AccessControlled
+{
+    // Per grain class, the field that holds its facet (or none). Found once: a grain's fields do not change. A
+    // component would cost every activation a dictionary of its own.
+    private static readonly ConcurrentDictionary<Type, FieldInfo?> FacetField = new();
+
+    public static IAccessControlled? Of(IGrainContext target)
+    {
+        switch (target.GrainInstance)
+        {
+            case IAccessControlled grain:
+                return grain;
+            case { } instance when FacetField.GetOrAdd(instance.GetType(), FindField) is { } field:
+                return (IAccessControlled?)field.GetValue(instance);
+            default:
+                return target.GetComponent<IAccessControlled>();
+        }
+    }
+
+    private static FieldInfo? FindField(Type type)
+    {
+        var fields = new List<FieldInfo>();
+        for (var current = type; current is not null && current != typeof(Grain) && current != typeof(object); current = current.BaseType)
+        {
+            fields.AddRange(current.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
+                .Where(f => typeof(IAccessControlled).IsAssignableFrom(f.FieldType)));
+        }
+
+        return fields.Count switch
+        {
+            0 => null,
+            1 => fields[0],
+            _ => throw new InvalidOperationException(
+                $"{type.Name} holds {fields.Count} access-controlled facets ({string.Join(", ", fields.Select(f => f.Name))}); a grain is one resource"),
+        };
+    }
 }
 
 /// <summary>Implemented by grains whose calls the access filter checks.</summary>

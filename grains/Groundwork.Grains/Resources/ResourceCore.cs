@@ -113,7 +113,6 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     {
         _context = context;
         _shared = shared;
-        context.SetComponent<IAccessControlled>(this);
         Participate(context.ObservableLifecycle);
     }
 
