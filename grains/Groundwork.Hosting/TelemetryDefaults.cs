@@ -27,6 +27,24 @@ public static class TelemetryDefaults
     public static readonly double[] SecondBuckets = [.. MillisecondBuckets.Select(ms => ms / 1000)];
 
     /// <summary>
+    /// Categories that log a line per call or per activation at Information, lowered to Warning unless the
+    /// configuration names them (<c>Logging:LogLevel:{category}</c>): Polly reports every attempt of the resilience
+    /// pipeline Orleans places each new activation with, two lines per activation.
+    /// </summary>
+    public static readonly IReadOnlyList<string> QuietCategories = ["Polly"];
+
+    private static void QuietByDefault(IHostApplicationBuilder builder)
+    {
+        foreach (var category in QuietCategories)
+        {
+            if (builder.Configuration[$"Logging:LogLevel:{category}"] is null)
+            {
+                builder.Logging.AddFilter(category, LogLevel.Warning);
+            }
+        }
+    }
+
+    /// <summary>
     /// Adds the shared wiring to <paramref name="builder"/> for a host named by <paramref name="settings"/> and
     /// <paramref name="instanceId"/>; <paramref name="metrics"/> and <paramref name="tracing"/> add the host's own.
     /// </summary>
@@ -35,6 +53,7 @@ public static class TelemetryDefaults
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
+        QuietByDefault(builder);
         builder.Logging.AddOpenTelemetry(o =>
         {
             o.IncludeScopes = true;
