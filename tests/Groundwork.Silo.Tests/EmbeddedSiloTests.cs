@@ -52,6 +52,12 @@ public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture, Xunit.Abstrac
 
         // Its data comes from Orleans' grains, which the access filter keeps for silo code and the operator:
         // the dashboard's own calls must be let through. Its collector fills in the hosts shortly after start.
+        Assert.Contains("\"status\":\"Active\"", await DashboardCountersAsync(operatorHttp), StringComparison.Ordinal);
+    }
+
+    /// <summary>The dashboard's counters once its collector (a grain timer) has filled in the hosts, or after 20 s.</summary>
+    private static async Task<string> DashboardCountersAsync(HttpClient operatorHttp)
+    {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var counters = "";
         while (!counters.Contains("\"status\":\"Active\"", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(20))
@@ -60,7 +66,7 @@ public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture, Xunit.Abstrac
             await Task.Delay(100);
         }
 
-        Assert.Contains("\"status\":\"Active\"", counters, StringComparison.Ordinal);
+        return counters;
     }
 
     [Fact]
@@ -116,9 +122,13 @@ public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture, Xunit.Abstrac
     }
 
     [Fact]
-    public void The_dashboards_timer_passes_the_access_filter()
+    public async Task The_dashboards_timer_passes_the_access_filter()
     {
-        // The Orleans dashboard's grains run a timer; the filter lets it through as the runtime-internal call it is.
+        // The Orleans dashboard's collector is a grain timer; the filter lets it through as the runtime-internal call
+        // it is. Once the collector has run (the hosts are filled in), no refusal of it is logged.
+        using var operatorHttp = new HttpClient { BaseAddress = Silo.BaseAddress };
+        operatorHttp.DefaultRequestHeaders.Authorization = DashboardCredential.Basic(Silo.OperatorKey);
+        Assert.Contains("\"status\":\"Active\"", await DashboardCountersAsync(operatorHttp), StringComparison.Ordinal);
         Assert.DoesNotContain(Silo.Output.Split('\n').Concat(Silo.Errors.Split('\n')), line => line.Contains("IGrainTimerInvoker", StringComparison.Ordinal));
     }
 
