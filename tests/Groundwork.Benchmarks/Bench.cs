@@ -55,6 +55,12 @@ internal static class Bench
                 return Report(rows, [], []);
             }
 
+            // GROUNDWORK_BENCH=floor: only SQLite alone on the same disk.
+            if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "floor")
+            {
+                return Report(SqliteFloorBench.Run().Rows, [], []);
+            }
+
             // GROUNDWORK_BENCH=memory: only the heap per idle activation.
             if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "memory")
             {
@@ -89,6 +95,7 @@ internal static class Bench
             var warmUps = await ParallelWrites.WarmUpAsync(fixture, tenant);
             var warmedBy = string.Create(CultureInfo.InvariantCulture,
                 $"; after {warmUps.Count} untimed rounds of 12,800 at {string.Join(", ", warmUps.Select(r => r.Rate.ToString("N0", CultureInfo.InvariantCulture)))}/s, the last with {warmUps[^1].JitShare:P1} of its time in the JIT");
+            var at64 = 0.0;
             foreach (var callers in new[] { 64, 512 })
             {
                 var rounds = new List<WriteRound>();
@@ -98,8 +105,14 @@ internal static class Bench
                 }
 
                 rows.Add(ParallelRow(callers, rounds, warmedBy));
+                at64 = callers == 64 ? ParallelWrites.MedianRate(rounds) : at64;
             }
 
+            // The floor, right after, on the same disk: what one fsync per write would allow.
+            var (floor, singleRowCommits) = SqliteFloorBench.Run();
+            rows.AddRange(floor);
+            rows.Add(string.Create(CultureInfo.InvariantCulture,
+                $"| durable list writes with 64 lists (above) against SQLite's single-row commits (same run, same disk) | | **{at64 / singleRowCommits:F2}x**: group commit shares each fsync among the writes waiting for it | | |"));
             rows.AddRange(await MemoryBench.RunAsync(fixture, tenant));
         }
 
