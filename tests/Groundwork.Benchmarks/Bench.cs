@@ -233,6 +233,11 @@ internal static class Bench
         text.AppendLine("lists share one SQLite transaction and one fsync (group commit), and each is acknowledged only after that fsync.");
         text.AppendLine("So an add costs about the same at 10 and at 10,000 items. See docs/design/resource-kit.md.");
         text.AppendLine();
+        text.AppendLine("The parallel-write figures move with the share of the CPU the hypervisor takes (each row says it). The 64-list");
+        text.AppendLine("goal is 5x the release before the kit; `bash tests/Groundwork.Benchmarks.Writes/against.sh 5fd3af6` times that");
+        text.AppendLine("release and this checkout alternately with the same rounds, so both sides see the same machine (its figures:");
+        text.AppendLine("docs/design/resource-kit.md).");
+        text.AppendLine();
         text.AppendLine("## Refused calls under a flood");
         text.AppendLine();
         text.AppendLine("The real silo process on its embedded default (`SiloProcess`, as the README runs it), reached over its");
