@@ -120,7 +120,6 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
     public string Block => _shared.Block;
 
-
     public string? Tenant => ParsedKey?.Tenant;
 
     public InvalidResourceKeyException? KeyError => ParsedKey is null ? _keyError : null;
