@@ -79,14 +79,20 @@ public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture, Xunit.Abstrac
         Assert.True(File.Exists(Path.Combine(Silo.Folder, "data", "groundwork.db")));
     }
 
-    [Fact]
-    public async Task A_program_using_Groundwork_Client_creates_a_tenant_and_a_list_and_watches_it()
+    /// <summary>A new tenant, created with the operator key, and a client connected with its owner's key.</summary>
+    private async Task<(string TenantId, GroundworkClientHost Owner)> NewTenantAsync()
     {
         await using var operatorClient = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, Silo.OperatorKey);
         var tenantId = "t-" + Guid.NewGuid().ToString("n")[..8];
         var owner = await Groundwork.Tenants.TenantGrainFactoryExtensions.GetTenant(operatorClient.Client, tenantId).CreateAsync("Acme", "ann");
+        return (tenantId, await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, owner.Key));
+    }
 
-        await using var app = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, owner.Key);
+    [Fact]
+    public async Task A_program_using_Groundwork_Client_creates_a_tenant_and_a_list_and_watches_it()
+    {
+        var (tenantId, app) = await NewTenantAsync();
+        await using var _ = app;
         var list = app.Client.GetList($"{tenantId}/list/groceries");
         await list.CreateAsync("Groceries");
         await using var feed = Groundwork.Client.ListFeed.WatchListAsync(app.Client, $"{tenantId}/list/groceries", 0).GetAsyncEnumerator();
@@ -99,10 +105,8 @@ public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture, Xunit.Abstrac
     [Fact]
     public async Task Activating_many_lists_logs_no_line_per_activation_at_the_default_level()
     {
-        await using var operatorClient = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, Silo.OperatorKey);
-        var tenantId = "t-" + Guid.NewGuid().ToString("n")[..8];
-        var owner = await Groundwork.Tenants.TenantGrainFactoryExtensions.GetTenant(operatorClient.Client, tenantId).CreateAsync("Acme", "ann");
-        await using var app = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, owner.Key);
+        var (tenantId, app) = await NewTenantAsync();
+        await using var _ = app;
 
         const int Lists = 300;
         var (outputBefore, errorsBefore) = (Silo.Output.Length, Silo.Errors.Length);
