@@ -25,8 +25,11 @@ internal static class Bench
 {
     public static async Task<string> RunAsync(BenchFixture bench)
     {
+        // GROUNDWORK_BENCH names one part to run (README); unset, all of them.
+        var part = Environment.GetEnvironmentVariable("GROUNDWORK_BENCH");
+
         // GROUNDWORK_BENCH=reads: only the reads against bare Orleans (their own processes; no in-process cluster).
-        if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "reads")
+        if (part == "reads")
         {
             return Report([], [], await CallPathBench.RunAsync());
         }
@@ -45,7 +48,7 @@ internal static class Bench
             }
 
             // GROUNDWORK_BENCH=parallel: only the parallel writes, many times (for a profiler to attach to).
-            if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "parallel")
+            if (part == "parallel")
             {
                 for (var round = 0; round < 10; round++)
                 {
@@ -56,13 +59,13 @@ internal static class Bench
             }
 
             // GROUNDWORK_BENCH=floor: only SQLite alone on the same disk.
-            if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "floor")
+            if (part == "floor")
             {
                 return Report(SqliteFloorBench.Run().Rows, [], []);
             }
 
             // GROUNDWORK_BENCH=memory: only the heap per idle activation.
-            if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "memory")
+            if (part == "memory")
             {
                 return Report(await MemoryBench.RunAsync(fixture, tenant), [], []);
             }
@@ -117,7 +120,7 @@ internal static class Bench
         }
 
         // GROUNDWORK_BENCH=lists skips the flood (minutes) while tuning; docs/benchmarks.md is written from a full run.
-        var quick = Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "lists";
+        var quick = part == "lists";
         var flood = quick ? [] : await FloodBench.RunAsync();
         var reads = quick ? [] : await CallPathBench.RunAsync();
         return Report(rows, flood, reads);

@@ -46,7 +46,8 @@ public static class CallerContext
 
 /// <summary>
 /// What the access filter checks a call against: the grain itself (tenant grains), or the one field of the grain that
-/// holds an <see cref="IAccessControlled"/> (a building block's resource facet, injected with <c>[Resource]</c>).
+/// holds an <see cref="IAccessControlled"/> (a building block's resource facet, injected with <c>[Resource]</c>); none
+/// for other grains (Orleans' own and the dashboard's).
 /// </summary>
 internal static class AccessControlled
 {
@@ -54,18 +55,12 @@ internal static class AccessControlled
     // component would cost every activation a dictionary of its own.
     private static readonly ConcurrentDictionary<Type, FieldInfo?> FacetField = new();
 
-    public static IAccessControlled? Of(IGrainContext target)
+    public static IAccessControlled? Of(IGrainContext target) => target.GrainInstance switch
     {
-        switch (target.GrainInstance)
-        {
-            case IAccessControlled grain:
-                return grain;
-            case { } instance when FacetField.GetOrAdd(instance.GetType(), FindField) is { } field:
-                return (IAccessControlled?)field.GetValue(instance);
-            default:
-                return target.GetComponent<IAccessControlled>();
-        }
-    }
+        IAccessControlled grain => grain,
+        { } instance when FacetField.GetOrAdd(instance.GetType(), FindField) is { } field => (IAccessControlled?)field.GetValue(instance),
+        _ => null,
+    };
 
     private static FieldInfo? FindField(Type type)
     {

@@ -32,7 +32,8 @@ public sealed class ChunkSet<TChunk> : IChunkSet where TChunk : class
     private readonly int _maxLoaded;
     private Dictionary<string, LinkedListNode<(string Id, TChunk Chunk)>>? _loadedById;
     private LinkedList<(string Id, TChunk Chunk)>? _recentlyUsed;
-    // Made on the first change: most loaded resources are idle, and an idle one has nothing pending.
+    // Made on the first change and kept for the next ones: most loaded resources are idle, and one never changed since
+    // its activation holds neither.
     private HashSet<string>? _dirty;
     private HashSet<string>? _removed;
 
@@ -123,7 +124,7 @@ public sealed class ChunkSet<TChunk> : IChunkSet where TChunk : class
     {
         _dirty?.Remove(id);
         (_removed ??= new(StringComparer.Ordinal)).Add(id);
-        if (Loaded.Remove(id, out var node))
+        if (_loadedById?.Remove(id, out var node) == true)
         {
             Recent.Remove(node);
         }
@@ -144,8 +145,8 @@ public sealed class ChunkSet<TChunk> : IChunkSet where TChunk : class
 
     void IChunkSet.Committed()
     {
-        _dirty = null;
-        _removed = null;
+        _dirty?.Clear();
+        _removed?.Clear();
         Evict();
     }
 

@@ -463,7 +463,8 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             throw;
         }
 
-        _pending = null;
+        // Kept for the next commit, emptied so it holds no payload while the resource is idle.
+        _pending?.Clear();
         _imported = false;
         foreach (var set in _chunkSets)
         {
