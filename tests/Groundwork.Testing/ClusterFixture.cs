@@ -64,6 +64,11 @@ public sealed class ClusterFixture : IAsyncLifetime, IAsyncDisposable
     {
         ["Groundwork:Lists:FeedRetention"] = "50",
         ["Groundwork:Lists:MaxItems"] = "100",
+        ["Groundwork:Chat:MessagesPerPage"] = "4",
+        ["Groundwork:Chat:PagesPerIndexChunk"] = "3",
+        ["Groundwork:Chat:MaxPins"] = "3",
+        ["Groundwork:Chat:MaxEdits"] = "3",
+        ["Groundwork:Chat:MaxMembers"] = "8",
         ["Groundwork:Tenants:MaxKeys"] = "20",
         ["Groundwork:Tenants:MaxMembers"] = "30",
         ["Groundwork:Tenants:MaxDirectoryEntries"] = "10",

@@ -183,6 +183,33 @@ public sealed class LimitExceededException : GroundworkException
     [Id(2)] public long Attempted { get; private set; }
 }
 
+/// <summary>
+/// An operation id was used before for another operation on this resource: another method, another caller or other
+/// arguments. A retry must repeat its first call exactly; a new operation needs a new id. Nothing was changed.
+/// </summary>
+[GenerateSerializer, Alias("gw.err.operation-conflict")]
+public sealed class OperationConflictException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public OperationConflictException()
+    {
+    }
+
+    /// <summary>Creates the conflict for <paramref name="operationId"/>, saying how the calls differ.</summary>
+    public OperationConflictException(string resource, string operationId, string difference)
+        : base($"Operation id '{Echo(operationId)}' was already used on '{resource}' for {difference}; a retry repeats its first call exactly, a new operation needs a new id.")
+    {
+        Resource = resource;
+        OperationId = operationId;
+    }
+
+    /// <summary>The resource key.</summary>
+    [Id(0)] public string Resource { get; private set; } = "";
+
+    /// <summary>The operation id.</summary>
+    [Id(1)] public string OperationId { get; private set; } = "";
+}
+
 /// <summary>The resource, or a part of it (an item, a member, a key), does not exist.</summary>
 [GenerateSerializer, Alias("gw.err.notfound")]
 public sealed class NotFoundException : GroundworkException

@@ -35,6 +35,7 @@ public sealed partial class AccessControlFilter(
 {
     private static readonly ConcurrentDictionary<MethodInfo, Requirement?> Requirements = new();
     private static readonly ConcurrentDictionary<MethodInfo, string?> Aliases = new();
+    private static readonly ConcurrentDictionary<MethodInfo, bool> MutationMethods = new();
     private static readonly Assembly Contract = typeof(RequiresAttribute).Assembly;
     private static readonly object Served = new();
 
@@ -137,7 +138,7 @@ public sealed partial class AccessControlFilter(
                 throw Refuse(context, refused, fromSilo);
             }
 
-            if (AccessPolicy.Check(caller, requirement.Value, resource.Tenant!, resource.AccessList) is { } refusal)
+            if (AccessPolicy.Check(caller, requirement.Value, resource.Tenant!, resource.AccessList, resource.Rule) is { } refusal)
             {
                 throw Refuse(context, refusal, fromSilo);
             }
@@ -146,6 +147,7 @@ public sealed partial class AccessControlFilter(
         _served.TryAdd(context.TargetContext, Served);
         CallerContext.Current = caller;
         CallerContext.Operation = AliasOf(method);
+        CallerContext.Request = TakesMutationOptions(method) ? context.Request : null;
         if (fromSilo)
         {
             await context.Invoke();
@@ -192,6 +194,10 @@ public sealed partial class AccessControlFilter(
 
     private static string? AliasOf(MethodInfo method) =>
         Aliases.GetOrAdd(method, static m => m.GetCustomAttribute<AliasAttribute>()?.Alias);
+
+    // A mutation's arguments are kept for the call so that an operation id's retry can be told from its reuse.
+    private static bool TakesMutationOptions(MethodInfo method) =>
+        MutationMethods.GetOrAdd(method, static m => m.GetParameters().Any(p => p.ParameterType == typeof(MutationOptions)));
 
     private static Requirement? RequirementOf(MethodInfo method) =>
         Requirements.GetOrAdd(method, static m => m.GetCustomAttribute<RequiresAttribute>()?.Requirement);

@@ -15,21 +15,22 @@ public static class AccessPolicy
     /// <param name="requirement">What the method needs.</param>
     /// <param name="tenant">The resource's tenant (from its key).</param>
     /// <param name="access">The resource's access list, or null for tenant-wide grains and resources not created yet.</param>
-    public static AccessDeniedException? Check(Caller caller, Requirement requirement, string tenant, AccessList? access)
+    /// <param name="rule">The block's rule in place of the access list's, for a created resource (see <see cref="IAccessControlled.Rule"/>).</param>
+    public static AccessDeniedException? Check(Caller caller, Requirement requirement, string tenant, AccessList? access, AccessRule? rule = null)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        if (CheckOne(caller, requirement, tenant, access) is { } refusal)
+        if (CheckOne(caller, requirement, tenant, access, rule) is { } refusal)
         {
             return refusal;
         }
 
-        return caller.Holder is { } holder && CheckOne(holder, requirement, tenant, access) is { } holderRefusal
+        return caller.Holder is { } holder && CheckOne(holder, requirement, tenant, access, rule) is { } holderRefusal
             ? new AccessDeniedException(holderRefusal.Reason,
                 $"the edge key of '{holder.Principal}' acts for '{caller.Principal}', and may not do more than its holder: {holderRefusal.Detail}")
             : null;
     }
 
-    private static AccessDeniedException? CheckOne(Caller caller, Requirement requirement, string tenant, AccessList? access)
+    private static AccessDeniedException? CheckOne(Caller caller, Requirement requirement, string tenant, AccessList? access, AccessRule? rule)
     {
         if (caller.IsOperator || requirement == Requirement.None)
         {
@@ -62,6 +63,11 @@ public static class AccessPolicy
             return caller.Role >= needed
                 ? null
                 : new AccessDeniedException(AccessDenialReason.InsufficientRole, $"{requirement} needs the {needed} role; '{caller.Principal}' has {caller.Role?.ToString() ?? "none"}");
+        }
+
+        if (rule is not null)
+        {
+            return rule(caller, requirement);
         }
 
         var principal = caller.Principal;

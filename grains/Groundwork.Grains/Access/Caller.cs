@@ -40,6 +40,18 @@ public static class CallerContext
         internal set => CurrentOperation.Value = value;
     }
 
+    private static readonly AsyncLocal<Orleans.Serialization.Invocation.IInvokable?> CurrentRequest = new();
+
+    /// <summary>
+    /// The call in progress when it is a mutation (a contract method taking <see cref="MutationOptions"/>), so the
+    /// kit can fingerprint its arguments; null otherwise.
+    /// </summary>
+    internal static Orleans.Serialization.Invocation.IInvokable? Request
+    {
+        get => CurrentRequest.Value;
+        set => CurrentRequest.Value = value;
+    }
+
     /// <summary>The current principal's id, or <c>system</c> when the call carried no credential.</summary>
     public static string Principal => Current?.Principal ?? "system";
 }
@@ -92,4 +104,17 @@ public interface IAccessControlled
 
     /// <summary>The resource's access list; null for tenant-wide grains and for resources not created yet.</summary>
     AccessList? AccessList { get; }
+
+    /// <summary>
+    /// The block's own rule for a created resource, in place of the access list's (a chat channel decides by its
+    /// members and their roles); null to use the access list. Asked only for members of the resource's tenant below
+    /// admin: the tenant's checks come first, whatever the block.
+    /// </summary>
+    AccessRule? Rule => null;
 }
+
+/// <summary>
+/// A block's access rule for one of its resources: null when <paramref name="caller"/> (of the resource's tenant,
+/// below tenant admin) may do <paramref name="requirement"/>; otherwise the refusal.
+/// </summary>
+public delegate AccessDeniedException? AccessRule(Caller caller, Requirement requirement);

@@ -53,6 +53,12 @@ public interface IResource<THead, TChange> : IAccessControlled
     /// <summary>The directory entry changed (a title): it is refreshed after the commit.</summary>
     void Relist();
 
+    /// <summary>
+    /// Decides access to the created resource by <paramref name="rule"/> instead of its access list (the tenant's checks
+    /// still come first), for calls and for feed watchers alike. Set once, when the grain is made.
+    /// </summary>
+    void UseAccessRule(AccessRule rule);
+
     /// <summary>The feed: retained changes after the cursor, then live ones.</summary>
     IAsyncEnumerable<TChange> WatchAsync(long afterSequence, CancellationToken cancellationToken);
 
@@ -125,6 +131,10 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     public InvalidResourceKeyException? KeyError => ParsedKey is null ? _keyError : null;
 
     public AccessList? AccessList => State.Created ? State.Access : null;
+
+    public AccessRule? Rule { get; private set; }
+
+    public void UseAccessRule(AccessRule rule) => Rule = rule ?? throw new ArgumentNullException(nameof(rule));
 
     public ResourceKey Key => ParsedKey ?? throw _keyError!;
 
@@ -298,7 +308,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
                         verifiedAt = _shared.Time.GetUtcNow();
                     }
 
-                    if (AccessPolicy.Check(caller, Requirement.Read, Tenant!, State.Access) is { } refusal)
+                    if (AccessPolicy.Check(caller, Requirement.Read, Tenant!, State.Access, Rule) is { } refusal)
                     {
                         throw GroundworkMetrics.Refused(refusal);
                     }
@@ -385,10 +395,13 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         {
             // A retry must be the same mutation by the same caller; anything else reusing the id is a mistake
             // that would otherwise be silently swallowed.
-            if (earlier.Kind != kind || earlier.By != CallerContext.Principal)
+            var difference = earlier.Kind != kind ? $"another operation ('{earlier.Kind}')"
+                : earlier.By != CallerContext.Principal ? "another caller"
+                : earlier.Arguments.Length > 0 && earlier.Arguments != OperationFingerprint.Of(CallerContext.Request) ? "other arguments"
+                : null;
+            if (difference is not null)
             {
-                throw Fail(kind, new InvalidRequestException(nameof(MutationOptions.OperationId),
-                    $"'{operationId}' was already used for another operation on this {_shared.Kind}; use a new id for a new operation"));
+                throw Fail(kind, new OperationConflictException(Id, operationId, difference));
             }
 
             GroundworkMetrics.IdempotentReplays.Add(1, _shared.BlockTag);
@@ -432,6 +445,12 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             throw Fail(kind, error);
         }
 
+        if (applied.Unchanged && operationId is null && !creates)
+        {
+            GroundworkMetrics.Operation(Block, kind, "ok");
+            return new MutationResult(State.Version, applied.Id, 0);
+        }
+
         var now = _shared.Time.GetUtcNow();
         if (creates)
         {
@@ -440,14 +459,16 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             Relist();
         }
 
-        var version = State.Version + 1;
+        // A quiet mutation (no change for the feed) keeps the version; its state and operation record are still committed.
+        var quiet = applied.Change is null;
+        var version = quiet ? State.Version : State.Version + 1;
         State.Version = version;
-        var change = applied.Change(new ChangeStamp(version, now, CallerContext.Principal));
+        var change = applied.Change?.Invoke(new ChangeStamp(version, now, CallerContext.Principal));
         var result = new MutationResult(version, applied.Id, applied.Count);
         try
         {
             _committing = true;
-            Stage(change, operationId is null ? null : new OperationRecord(operationId, now, result, kind, CallerContext.Principal), now);
+            Stage(change, operationId is null ? null : new OperationRecord(operationId, now, result, kind, CallerContext.Principal, OperationFingerprint.Of(CallerContext.Request)), now);
             _etag = await _shared.Store.CommitAsync(_shared.Kind, _context.GrainId, _etag, _shared.Serializer.ToUtf8(State), Rows);
             _committing = false;
         }
@@ -471,17 +492,21 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             set.Committed();
         }
 
-        _durableVersion = version;
-        var signal = _changed;
-        _changed = null;
-        signal?.TrySetResult();
+        if (!quiet)
+        {
+            _durableVersion = version;
+            var signal = _changed;
+            _changed = null;
+            signal?.TrySetResult();
+        }
+
         GroundworkMetrics.Operation(Block, kind, "ok");
         ListInDirectoryIfNeeded();
         return result;
     }
 
     /// <summary>Puts the change, the operation record, their trimming and the changed chunks into the commit.</summary>
-    private void Stage(TChange change, OperationRecord? operation, DateTimeOffset now)
+    private void Stage(TChange? change, OperationRecord? operation, DateTimeOffset now)
     {
         Rows.Clear();
         if (_imported)
@@ -502,25 +527,29 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             }
         }
 
-        Append(FeedCollection, FeedKey(change.Sequence), _shared.Serializer.ToUtf8(change));
-        if (_changes is { } changes)
+        // A quiet mutation has nothing for the feed.
+        if (change is not null)
         {
-            changes.Add(change);
-            if (changes.Count > _shared.Limits.FeedRetention)
+            Append(FeedCollection, FeedKey(change.Sequence), _shared.Serializer.ToUtf8(change));
+            if (_changes is { } changes)
             {
-                var drop = changes.Count - _shared.Limits.FeedRetention;
-                for (var i = 0; i < drop; i++)
+                changes.Add(change);
+                if (changes.Count > _shared.Limits.FeedRetention)
                 {
-                    Drop(FeedCollection, FeedKey(changes[i].Sequence));
-                }
+                    var drop = changes.Count - _shared.Limits.FeedRetention;
+                    for (var i = 0; i < drop; i++)
+                    {
+                        Drop(FeedCollection, FeedKey(changes[i].Sequence));
+                    }
 
-                changes.RemoveRange(0, drop);
+                    changes.RemoveRange(0, drop);
+                }
             }
-        }
-        else if (change.Sequence > _shared.Limits.FeedRetention)
-        {
-            // Sequences are consecutive, one per version: the one that leaves the window is known without the feed.
-            Drop(FeedCollection, FeedKey(change.Sequence - _shared.Limits.FeedRetention));
+            else if (change.Sequence > _shared.Limits.FeedRetention)
+            {
+                // Sequences are consecutive, one per version: the one that leaves the window is known without the feed.
+                Drop(FeedCollection, FeedKey(change.Sequence - _shared.Limits.FeedRetention));
+            }
         }
 
         if (operation is not null)

@@ -61,23 +61,35 @@ internal sealed class RawJsonConverter : System.Text.Json.Serialization.JsonConv
         writer.WriteRawValue(value, skipInputValidation: true);
 }
 
-/// <summary>An operation id, who used it for which kind of mutation, and the result it first produced.</summary>
+/// <summary>
+/// An operation id, who used it for which kind of mutation with which arguments (a fingerprint; empty in records
+/// stored before it was kept), and the result it first produced.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("gw.state.operation")]
 public sealed record OperationRecord(
     [property: Id(0)] string Id,
     [property: Id(1)] DateTimeOffset At,
     [property: Id(2)] MutationResult Result,
     [property: Id(3)] string Kind = "",
-    [property: Id(4)] string By = "");
+    [property: Id(4)] string By = "",
+    [property: Id(5)] string Arguments = "");
 
 /// <summary>What the kit stamps on a change: its sequence, time and author.</summary>
 public readonly record struct ChangeStamp(long Sequence, DateTimeOffset At, string By);
 
 /// <summary>What a mutation did, before the kit stamps its change.</summary>
-/// <param name="Change">Builds the change from its stamp.</param>
+/// <param name="Change">
+/// Builds the change from its stamp; null for a quiet mutation, which watchers do not see: what it changed (a
+/// member's read marker) or nothing at all (a reaction already there) is committed with its operation record, and the
+/// version stays.
+/// </param>
 /// <param name="Id">The element added or changed, returned in <see cref="MutationResult.Id"/>.</param>
 /// <param name="Count">How many elements it affected.</param>
-public readonly record struct Applied<TChange>(Func<ChangeStamp, TChange> Change, string? Id = null, int Count = 1)
+/// <param name="Unchanged">
+/// Nothing changed (a reaction that was already there): nothing is committed, unless an operation id must be
+/// remembered, and then only that. Needs <paramref name="Change"/> null.
+/// </param>
+public readonly record struct Applied<TChange>(Func<ChangeStamp, TChange>? Change, string? Id = null, int Count = 1, bool Unchanged = false)
     where TChange : IChange;
 
 /// <summary>

@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Groundwork.Client;
 using Groundwork.Grains.Access;
-using Groundwork.Grains.Lists;
+using Groundwork.Grains.Resources;
 using Groundwork.Grains.Storage;
 using Groundwork.Grains.Tenants;
 using Groundwork.Testing;
@@ -24,16 +24,29 @@ public sealed partial class ReadmeOptionsTests
         ["Groundwork:Client:ApiKey"] = "none",
     };
 
-    public static TheoryData<string, Type> Sections => new()
+    public static TheoryData<string, Type> Sections
     {
-        { "Groundwork:Lists", typeof(ListOptions) },
-        { "Groundwork:Tenants", typeof(TenantOptions) },
-        { "Groundwork:Access", typeof(AccessOptions) },
-        { "Groundwork:Storage", typeof(SqliteStorageOptions) },
-        { "Groundwork:Storage", typeof(RedisStorageSettings) },
-        { "Groundwork:Messages", typeof(MessageLimits) },
-        { "Groundwork:Client", typeof(GroundworkClientOptions) },
-    };
+        get
+        {
+            var sections = new TheoryData<string, Type>
+            {
+                { "Groundwork:Tenants", typeof(TenantOptions) },
+                { "Groundwork:Access", typeof(AccessOptions) },
+                { "Groundwork:Storage", typeof(SqliteStorageOptions) },
+                { "Groundwork:Storage", typeof(RedisStorageSettings) },
+                { "Groundwork:Messages", typeof(MessageLimits) },
+                { "Groundwork:Client", typeof(GroundworkClientOptions) },
+            };
+
+            // Every building block's options, found as the silo finds them: a new block needs no line here.
+            foreach (var block in typeof(ResourceOptions).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(ResourceOptions)) && !t.IsAbstract))
+            {
+                sections.Add(ResourceBlocks.SectionOf(block.GetCustomAttribute<BlockOptionsAttribute>()!.Block), block);
+            }
+
+            return sections;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Sections))]

@@ -136,9 +136,26 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
         using (ClusterFixture.As(ownerKey))
         {
             var id = (await list.AddItemAsync(new NewItem("a"), options: new MutationOptions(OperationId: "op-shared"))).Id!;
-            var error = await Assert.ThrowsAsync<InvalidRequestException>(() => list.RemoveItemAsync(id, new MutationOptions(OperationId: "op-shared")));
-            Assert.Equal("OperationId", error.Field);
+            var error = await Assert.ThrowsAsync<OperationConflictException>(() => list.RemoveItemAsync(id, new MutationOptions(OperationId: "op-shared")));
+            Assert.Equal("op-shared", error.OperationId);
             Assert.Single((await list.GetAsync()).Items);
+        }
+    }
+
+    [Fact]
+    public async Task Reusing_an_operation_id_with_other_arguments_is_a_conflict_not_a_replay_even_after_a_restart()
+    {
+        var (list, ownerKey) = await fixture.NewListAsync("List");
+        using (ClusterFixture.As(ownerKey))
+        {
+            var options = new MutationOptions(OperationId: "op-args");
+            await list.AddItemAsync(new NewItem("milk"), options: options);
+            await Assert.ThrowsAsync<OperationConflictException>(() => list.AddItemAsync(new NewItem("bread"), options: options));
+            await Assert.ThrowsAsync<OperationConflictException>(() => list.AddItemAsync(new NewItem("milk"), position: 0, options: options));
+            await fixture.Cluster.DeactivateAsync(list);
+            await Assert.ThrowsAsync<OperationConflictException>(() => list.AddItemAsync(new NewItem("bread"), options: options));
+            Assert.True((await list.AddItemAsync(new NewItem("milk"), options: options)).Replayed);
+            Assert.Equal(["milk"], (await list.GetAsync()).Items.Select(i => i.Title));
         }
     }
 
@@ -154,7 +171,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
 
         using (ClusterFixture.As(admin))
         {
-            await Assert.ThrowsAsync<InvalidRequestException>(
+            await Assert.ThrowsAsync<OperationConflictException>(
                 () => owned.List.AddItemAsync(new NewItem("by admin"), options: new MutationOptions(OperationId: "op-mine")));
         }
     }
