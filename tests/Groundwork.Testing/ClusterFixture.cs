@@ -69,6 +69,7 @@ public sealed class ClusterFixture : IAsyncLifetime, IAsyncDisposable
         ["Groundwork:Chat:MaxPins"] = "3",
         ["Groundwork:Chat:MaxEdits"] = "3",
         ["Groundwork:Chat:MaxMembers"] = "8",
+        ["Groundwork:Chat:PostBurst"] = "100000",
         ["Groundwork:Tenants:MaxKeys"] = "20",
         ["Groundwork:Tenants:MaxMembers"] = "30",
         ["Groundwork:Tenants:MaxDirectoryEntries"] = "10",

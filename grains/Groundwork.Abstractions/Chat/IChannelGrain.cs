@@ -49,6 +49,13 @@ public interface IChannelGrain : IFeedResource<ChannelChange>
     [Alias("set-topic"), Requires(Requirement.Admin)]
     Task<MutationResult> SetTopicAsync(string topic, MutationOptions? options = null);
 
+    /// <summary>
+    /// Sets slow mode: each member (moderators aside) may post once per <paramref name="interval"/>, from 0 (off) to 6
+    /// hours; a faster post is refused with <see cref="RateLimitedException"/> carrying the time to wait.
+    /// </summary>
+    [Alias("set-slow-mode"), Requires(Requirement.Admin)]
+    Task<MutationResult> SetSlowModeAsync(TimeSpan interval, MutationOptions? options = null);
+
     /// <summary>Joins a public channel as a member (a member already: nothing changes).</summary>
     [Alias("join"), Requires(Requirement.Read)]
     Task<MutationResult> JoinAsync(MutationOptions? options = null);
@@ -323,6 +330,7 @@ public sealed record MessagePage(
 /// <param name="LastMessage">The sequence of its newest message in the channel (not a thread reply); 0 for none.</param>
 /// <param name="LastMessageAt">When that was posted.</param>
 /// <param name="Messages">Messages and replies posted, deleted ones included.</param>
+/// <param name="SlowMode">How often a member may post; zero when slow mode is off.</param>
 [GenerateSerializer, Immutable, Alias("gw.channel-info")]
 public sealed record ChannelInfo(
     [property: Id(0)] string Key,
@@ -335,7 +343,8 @@ public sealed record ChannelInfo(
     [property: Id(7)] ChannelRole? MyRole,
     [property: Id(8)] long LastMessage,
     [property: Id(9)] DateTimeOffset? LastMessageAt,
-    [property: Id(10)] long Messages);
+    [property: Id(10)] long Messages,
+    [property: Id(11)] TimeSpan SlowMode = default);
 
 /// <summary>A channel member.</summary>
 [GenerateSerializer, Immutable, Alias("gw.channel-member")]
@@ -389,7 +398,7 @@ public enum ChannelChangeKind
     /// <summary>A message's text changed (<see cref="ChannelChange.Message"/> as it is now).</summary>
     Edited = 7,
 
-    /// <summary>A message was deleted (<see cref="ChannelChange.Message"/>: its tombstone).</summary>
+    /// <summary>A message was deleted (<see cref="ChannelChange.Message"/>: its tombstone; for a reply, its root has one reply fewer).</summary>
     Deleted = 8,
 
     /// <summary><see cref="ChannelChange.By"/> reacted to <see cref="ChannelChange.Target"/> with <see cref="ChannelChange.Key"/>.</summary>
@@ -404,8 +413,8 @@ public enum ChannelChangeKind
     /// <summary><see cref="ChannelChange.Target"/> was unpinned.</summary>
     Unpinned = 12,
 
-    /// <summary>A thread's summary changed (<see cref="ChannelChange.Message"/>: its root as it is now), after a reply was deleted.</summary>
-    ThreadChanged = 13,
+    /// <summary>Slow mode changed (<see cref="ChannelChange.SlowMode"/>).</summary>
+    SlowModeChanged = 13,
 }
 
 /// <summary>One change of a channel, as its feed delivers it.</summary>
@@ -420,6 +429,7 @@ public enum ChannelChangeKind
 /// <param name="Role">The role given.</param>
 /// <param name="Name">The channel's name (create, rename).</param>
 /// <param name="Topic">The topic (create, topic changes).</param>
+/// <param name="SlowMode">The slow-mode interval (slow-mode changes).</param>
 [GenerateSerializer, Immutable, Alias("gw.channel-change")]
 public sealed record ChannelChange(
     [property: Id(0)] long Sequence,
@@ -432,7 +442,8 @@ public sealed record ChannelChange(
     [property: Id(7)] IReadOnlyList<string>? Principals = null,
     [property: Id(8)] ChannelRole? Role = null,
     [property: Id(9)] string? Name = null,
-    [property: Id(10)] string? Topic = null) : IChange;
+    [property: Id(10)] string? Topic = null,
+    [property: Id(11)] TimeSpan? SlowMode = null) : IChange;
 
 /// <summary>Channel keys.</summary>
 public static class ChannelKeys

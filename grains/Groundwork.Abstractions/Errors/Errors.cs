@@ -234,6 +234,33 @@ public sealed class NotFoundException : GroundworkException
     [Id(1)] public string Id { get; private set; } = "";
 }
 
+/// <summary>
+/// The caller is going faster than a named rate allows (a member's posts, a channel's slow mode): wait
+/// <see cref="RetryAfter"/> and try again. Nothing was changed.
+/// </summary>
+[GenerateSerializer, Alias("gw.err.rate")]
+public sealed class RateLimitedException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public RateLimitedException()
+    {
+    }
+
+    /// <summary>Creates the refusal for the rate named <paramref name="limit"/> (its option name).</summary>
+    public RateLimitedException(string limit, TimeSpan retryAfter)
+        : base($"Rate '{limit}' exceeded: retry after {Math.Ceiling(retryAfter.TotalMilliseconds)} ms.")
+    {
+        Limit = limit;
+        RetryAfter = retryAfter;
+    }
+
+    /// <summary>The rate's option name, for example <c>Chat:PostRate</c>.</summary>
+    [Id(0)] public string Limit { get; private set; } = "";
+
+    /// <summary>How long to wait before the same call can succeed.</summary>
+    [Id(1)] public TimeSpan RetryAfter { get; private set; }
+}
+
 /// <summary>Creating something that already exists.</summary>
 [GenerateSerializer, Alias("gw.err.exists")]
 public sealed class AlreadyExistsException : GroundworkException

@@ -42,6 +42,8 @@ public sealed class ChannelGrain(
     private readonly ChatOptions _limits = options.Value;
     private readonly Dictionary<string, MemberState> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<int, MemberBucket> _buckets = [];
+    // Each member's token bucket for posts, edits, reactions and pins (in memory: a new activation starts full).
+    private Dictionary<string, (double Tokens, DateTimeOffset At)>? _rates;
     private ChunkSet<MessageChunk> _pages = null!;
     private ChunkSet<IndexChunk> _index = null!;
     private ChunkSet<ThreadChunk> _threads = null!;
@@ -186,6 +188,29 @@ public sealed class ChannelGrain(
             ValidateTopic(topic);
             State.Topic = topic;
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.TopicChanged, s.At, s.By, Topic: topic));
+        });
+
+    /// <inheritdoc/>
+    public Task<MutationResult> SetSlowModeAsync(TimeSpan interval, MutationOptions? options = null) =>
+        channel.MutateAsync(options, () =>
+        {
+            if (interval < TimeSpan.Zero)
+            {
+                throw new InvalidRequestException(nameof(interval), "must not be negative");
+            }
+
+            if (interval > _limits.MaxSlowMode)
+            {
+                throw channel.Limit(nameof(ChatOptions.MaxSlowMode), (long)_limits.MaxSlowMode.TotalSeconds, (long)Math.Ceiling(interval.TotalSeconds));
+            }
+
+            if (interval == State.SlowMode)
+            {
+                return Unchanged();
+            }
+
+            State.SlowMode = interval;
+            return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.SlowModeChanged, s.At, s.By, SlowMode: interval));
         });
 
     /// <inheritdoc/>
@@ -334,8 +359,9 @@ public sealed class ChannelGrain(
             }
 
             var author = CallerContext.Principal;
-            var seq = State.Version + 1;
             var now = time.GetUtcNow();
+            Throttle(now, post: true);
+            var seq = State.Version + 1;
             var stored = new StoredMessage(seq, author, now, message.Text, message.Payload, mentions.Count > 0 ? mentions : null,
                 message.MentionChannel, message.Attachments is { Count: > 0 } a ? [.. a] : null, root?.Message.Seq);
             Append(stored);
@@ -362,6 +388,12 @@ public sealed class ChannelGrain(
                 {
                     MoveMarker(author, me, seq);
                 }
+            }
+
+            if (_members.TryGetValue(author, out var poster))
+            {
+                poster.LastPostAt = now;
+                TouchMember(author);
             }
 
             foreach (var mentioned in mentions)
@@ -413,6 +445,7 @@ public sealed class ChannelGrain(
             }
 
             var now = time.GetUtcNow();
+            Throttle(now, post: false);
             versions!.Versions.Add(new MessageVersion(found.Message.Edits, found.Message.Text, found.Message.EditedAt ?? found.Message.At));
             _versions.Put(VersionId(message), versions);
             var updated = found.Message with { Text = text, Edits = found.Message.Edits + 1, EditedAt = now };
@@ -516,6 +549,7 @@ public sealed class ChannelGrain(
                 updated = [.. reactions.Select(r => r == existing ? r with { By = [.. r.By.Where(b => b != caller)] } : r).Where(r => r.By.Count > 0)];
             }
 
+            Throttle(time.GetUtcNow(), post: false);
             Replace(found, found.Message with { Reactions = updated.Count > 0 ? updated : null });
             var kind = on ? ChannelChangeKind.ReactionAdded : ChannelChangeKind.ReactionRemoved;
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, kind, s.At, s.By, Target: message, Key: key), Id(message));
@@ -539,6 +573,7 @@ public sealed class ChannelGrain(
                 throw channel.Limit(nameof(ChatOptions.MaxPins), _limits.MaxPins, State.Pins.Count + 1);
             }
 
+            Throttle(time.GetUtcNow(), post: false);
             if (pinned)
             {
                 State.Pins.Add(message);
@@ -578,7 +613,7 @@ public sealed class ChannelGrain(
         channel.EnsureCreated();
         var role = _members.TryGetValue(CallerContext.Principal, out var me) ? me.Role : (ChannelRole?)null;
         return Task.FromResult(new ChannelInfo(channel.Key.ToString(), State.Name, State.Topic, State.Private, State.Direct, State.Version,
-            State.MemberCount, role, State.LastMessage, State.LastMessageAt, State.Posted));
+            State.MemberCount, role, State.LastMessage, State.LastMessageAt, State.Posted, State.SlowMode));
     }
 
     /// <inheritdoc/>
@@ -808,6 +843,47 @@ public sealed class ChannelGrain(
 
     private static AccessDeniedException NotAMember() =>
         new(AccessDenialReason.NotOnAccessList, $"'{CallerContext.Principal}' is not a member of this channel");
+
+    /// <summary>
+    /// Refuses a member going faster than slow mode (posts; moderators aside) or their token bucket allows (posts,
+    /// edits, reactions, pins), with the time to wait; otherwise takes a token. Called last before a change.
+    /// </summary>
+    private void Throttle(DateTimeOffset now, bool post)
+    {
+        if (CallerContext.Current is null)
+        {
+            return;
+        }
+
+        var caller = CallerContext.Principal;
+        if (post && State.SlowMode > TimeSpan.Zero && !IsPrivileged() && CallerRole() < ChannelRole.Moderator &&
+            _members.GetValueOrDefault(caller)?.LastPostAt is { } last && now - last < State.SlowMode)
+        {
+            throw new RateLimitedException("Chat:SlowMode", State.SlowMode - (now - last));
+        }
+
+        _rates ??= new(StringComparer.Ordinal);
+        var (tokens, at) = _rates.TryGetValue(caller, out var bucket) ? bucket : (_limits.PostBurst, now);
+        tokens = Math.Min(_limits.PostBurst, tokens + (Math.Max(0, (now - at).TotalSeconds) * _limits.PostRate));
+        if (tokens < 1)
+        {
+            throw new RateLimitedException($"Chat:{nameof(ChatOptions.PostRate)}", TimeSpan.FromSeconds((1 - tokens) / _limits.PostRate));
+        }
+
+        if (_rates.Count > 1_000)
+        {
+            // Forget the members whose buckets have refilled: they would start full anyway.
+            foreach (var (member, (t, a)) in _rates.ToList())
+            {
+                if (t + ((now - a).TotalSeconds * _limits.PostRate) >= _limits.PostBurst)
+                {
+                    _rates.Remove(member);
+                }
+            }
+        }
+
+        _rates[caller] = (tokens - 1, now);
+    }
 
     // ---- Members ----
 

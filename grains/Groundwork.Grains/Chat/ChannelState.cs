@@ -53,6 +53,9 @@ public sealed class ChannelHead : ResourceHead
 
     /// <summary>How many members there are.</summary>
     public int MemberCount { get; set; }
+
+    /// <summary>Slow mode: how often a member may post; zero for off.</summary>
+    public TimeSpan SlowMode { get; set; }
 }
 
 /// <summary>A message that mentions <c>@channel</c>, and its author (whose own mention does not count).</summary>
@@ -147,4 +150,7 @@ public sealed class MemberState
 
     /// <summary>Messages after the marker that mention them, oldest first; null when none.</summary>
     public List<long>? Mentions { get; set; }
+
+    /// <summary>When they last posted (slow mode counts from it).</summary>
+    public DateTimeOffset? LastPostAt { get; set; }
 }

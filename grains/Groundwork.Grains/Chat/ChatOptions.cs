@@ -89,6 +89,20 @@ public sealed class ChatOptions : ResourceOptions
     [Range(2, 100_000)]
     public int PagesPerIndexChunk { get; set; } = 256;
 
+    /// <summary>
+    /// Posts, edits, reactions and pins one member may make in a channel at once before the steady rate applies
+    /// (<see cref="PostRate"/>); past it, <see cref="RateLimitedException"/> with the time to wait. Default 10.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int PostBurst { get; set; } = 10;
+
+    /// <summary>The steady rate of those, per member and channel, per second. Default 1.</summary>
+    [Range(0.001, double.MaxValue)]
+    public double PostRate { get; set; } = 1;
+
+    /// <summary>The longest slow mode a moderator may set. Default 6 hours.</summary>
+    public TimeSpan MaxSlowMode { get; set; } = TimeSpan.FromHours(6);
+
     /// <summary>Messages in a history page when the query names no limit. Default 50.</summary>
     [Range(1, int.MaxValue)]
     public int DefaultPageSize { get; set; } = 50;

@@ -113,6 +113,51 @@ public sealed class MembershipTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Slow_mode_holds_members_to_one_post_per_interval_and_spares_moderators()
+    {
+        var c = await fixture.NewChannelAsync();
+        using (ClusterFixture.As(c.AnnKey))
+        {
+            await Assert.ThrowsAsync<AccessDeniedException>(() => c.Channel.SetSlowModeAsync(TimeSpan.FromMinutes(1)));
+            await c.Channel.PostAsync(new NewMessage("before"));
+        }
+
+        using (ClusterFixture.As(c.OwnerKey))
+        {
+            var tooSlow = await Assert.ThrowsAsync<LimitExceededException>(() => c.Channel.SetSlowModeAsync(TimeSpan.FromHours(7)));
+            Assert.Equal("Chat:MaxSlowMode", tooSlow.Limit);
+            await Assert.ThrowsAsync<InvalidRequestException>(() => c.Channel.SetSlowModeAsync(TimeSpan.FromSeconds(-1)));
+            await c.Channel.SetSlowModeAsync(TimeSpan.FromHours(1));
+            Assert.Equal(TimeSpan.FromHours(1), (await c.Channel.GetAsync()).SlowMode);
+        }
+
+        using (ClusterFixture.As(c.AnnKey))
+        {
+            var refused = await Assert.ThrowsAsync<RateLimitedException>(() => c.Channel.PostAsync(new NewMessage("too soon")));
+            Assert.Equal("Chat:SlowMode", refused.Limit);
+            Assert.InRange(refused.RetryAfter, TimeSpan.FromMinutes(59), TimeSpan.FromHours(1));
+        }
+
+        using (ClusterFixture.As(c.BobKey))
+        {
+            await c.Channel.PostAsync(new NewMessage("first since"));
+            await Assert.ThrowsAsync<RateLimitedException>(() => c.Channel.PostAsync(new NewMessage("second")));
+        }
+
+        using (ClusterFixture.As(c.OwnerKey))
+        {
+            await c.Channel.PostAsync(new NewMessage("moderators are exempt"));
+            await c.Channel.PostAsync(new NewMessage("still exempt"));
+            await c.Channel.SetSlowModeAsync(TimeSpan.Zero);
+        }
+
+        using (ClusterFixture.As(c.AnnKey))
+        {
+            await c.Channel.PostAsync(new NewMessage("off again"));
+        }
+    }
+
+    [Fact]
     public async Task Members_and_invitations_are_limited()
     {
         var c = await fixture.NewChannelAsync();

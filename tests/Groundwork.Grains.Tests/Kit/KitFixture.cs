@@ -5,7 +5,7 @@ namespace Groundwork.Grains.Tests.Kit;
 
 /// <summary>
 /// A one-silo cluster with settings the shared fixture cannot have: no idempotency window (only the minimum count
-/// keeps operation ids), a large directory, many watchers per key and a one-second credential cache.
+/// keeps operation ids), a large directory, many watchers per key, a one-second credential cache and a small chat rate limit.
 /// </summary>
 public sealed class KitFixture : IAsyncLifetime
 {
@@ -16,6 +16,8 @@ public sealed class KitFixture : IAsyncLifetime
         ["Groundwork:Tenants:MaxDirectoryEntries"] = "5000",
         ["Groundwork:Access:MaxWatchersPerKey"] = "1000",
         ["Groundwork:Access:CredentialCacheDuration"] = "00:00:01",
+        ["Groundwork:Chat:PostBurst"] = "3",
+        ["Groundwork:Chat:PostRate"] = "5",
     };
 
     /// <summary>The cluster.</summary>
