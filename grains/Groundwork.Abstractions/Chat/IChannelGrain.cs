@@ -147,6 +147,10 @@ public interface IChannelGrain : IFeedResource<ChannelChange>
     [Alias("members"), Requires(Requirement.Read)]
     Task<MemberPage> GetMembersAsync(string? after = null, int limit = 100);
 
+    /// <summary>The caller's entry for their inbox (<see cref="IInboxGrain"/>); null when they are not a member.</summary>
+    [Alias("inbox-entry"), Requires(Requirement.Read)]
+    Task<InboxEntry?> GetInboxEntryAsync();
+
     /// <summary>The caller's read marker, unread count (exact up to 9,999) and mention count.</summary>
     /// <exception cref="AccessDeniedException">The caller is not a member.</exception>
     [Alias("unread"), Requires(Requirement.Read)]

@@ -15,7 +15,7 @@ public static class AccessPolicy
     /// <param name="requirement">What the method needs.</param>
     /// <param name="tenant">The resource's tenant (from its key).</param>
     /// <param name="access">The resource's access list, or null for tenant-wide grains and resources not created yet.</param>
-    /// <param name="rule">The block's rule in place of the access list's, for a created resource (see <see cref="IAccessControlled.Rule"/>).</param>
+    /// <param name="rule">The grain's own rule in place of the access list's (see <see cref="IAccessControlled.Rule"/>).</param>
     public static AccessDeniedException? Check(Caller caller, Requirement requirement, string tenant, AccessList? access, AccessRule? rule = null)
     {
         ArgumentNullException.ThrowIfNull(caller);
@@ -52,6 +52,11 @@ public static class AccessPolicy
             return null;
         }
 
+        if (rule is not null)
+        {
+            return rule(caller, requirement);
+        }
+
         if (access is null)
         {
             var needed = requirement switch
@@ -63,11 +68,6 @@ public static class AccessPolicy
             return caller.Role >= needed
                 ? null
                 : new AccessDeniedException(AccessDenialReason.InsufficientRole, $"{requirement} needs the {needed} role; '{caller.Principal}' has {caller.Role?.ToString() ?? "none"}");
-        }
-
-        if (rule is not null)
-        {
-            return rule(caller, requirement);
         }
 
         var principal = caller.Principal;

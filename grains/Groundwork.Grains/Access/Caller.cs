@@ -106,9 +106,9 @@ public interface IAccessControlled
     AccessList? AccessList { get; }
 
     /// <summary>
-    /// The block's own rule for a created resource, in place of the access list's (a chat channel decides by its
-    /// members and their roles); null to use the access list. Asked only for members of the resource's tenant below
-    /// admin: the tenant's checks come first, whatever the block.
+    /// The grain's own rule, in place of the access list's or the tenant role's (a chat channel decides by its members
+    /// and their roles, an inbox by whose it is); null for those. Asked only for members of the grain's tenant below
+    /// admin: the tenant's checks come first, whatever the grain.
     /// </summary>
     AccessRule? Rule => null;
 }

@@ -5,6 +5,7 @@ using Groundwork.Chat;
 using Groundwork.Grains.Access;
 using Groundwork.Grains.Resources;
 using Groundwork.Tenants;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Groundwork.Grains.Chat;
@@ -16,10 +17,11 @@ namespace Groundwork.Grains.Chat;
 /// sequence, messages and live messages), so history skips and unread counts add up pages without loading them;
 /// pages load on demand. Access goes by membership (<see cref="Allows"/>), not by the kit's access list.
 /// </summary>
-public sealed class ChannelGrain(
+public sealed partial class ChannelGrain(
     [Resource] IResource<ChannelHead, ChannelChange> channel,
     IOptions<ChatOptions> options,
-    TimeProvider time) : Grain, IChannelGrain
+    TimeProvider time,
+    ILogger<ChannelGrain> logger) : Grain, IChannelGrain
 {
     /// <summary>About how many bytes a page holds before the next message opens a new one.</summary>
     internal const int PageBytes = 32 * 1024;
@@ -35,6 +37,9 @@ public sealed class ChannelGrain(
 
     /// <summary>Participants a thread's summary names.</summary>
     internal const int ParticipantsKept = 100;
+
+    /// <summary>Characters of the last message an inbox shows.</summary>
+    internal const int PreviewLength = 100;
 
     /// <summary>Unread counts are exact up to this.</summary>
     internal const int UnreadCap = 9_999;
@@ -53,6 +58,7 @@ public sealed class ChannelGrain(
     private MessageChunk? _open;
     private IndexChunk? _lastIndex;
     private int _lastIndexNumber = -1;
+    private bool _deliveringInbox;
 
     private ChannelHead State => channel.State;
 
@@ -87,13 +93,15 @@ public sealed class ChannelGrain(
             _open = await _pages.GetAsync(PageId(State.Pages - 1)) ?? new MessageChunk();
             await EnsureIndexForCloseAsync();
         }
+
+        DeliverInbox();
     }
 
     // ---- Channel and members ----
 
     /// <inheritdoc/>
     public Task<MutationResult> CreateAsync(NewChannel settings, MutationOptions? options = null) =>
-        channel.CreateAsync(options, () =>
+        Membership(channel.CreateAsync(options, () =>
         {
             Required(settings, "channel");
             if (channel.Key.Name.StartsWith(ChannelKeys.DirectPrefix, StringComparison.Ordinal))
@@ -112,7 +120,7 @@ public sealed class ChannelGrain(
             AddMember(creator, ChannelRole.Owner);
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.Created, s.At, s.By,
                 Principals: [creator], Name: State.Name, Topic: State.Topic));
-        });
+        }));
 
     /// <inheritdoc/>
     public Task<MutationResult> OpenDirectAsync(IReadOnlyList<string> members, MutationOptions? options = null)
@@ -131,7 +139,7 @@ public sealed class ChannelGrain(
             });
         }
 
-        return channel.CreateAsync(options, () =>
+        return Membership(channel.CreateAsync(options, () =>
         {
             Required(members, nameof(members));
             var caller = CallerContext.Principal;
@@ -166,7 +174,7 @@ public sealed class ChannelGrain(
             }
 
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.Created, s.At, s.By, Principals: all));
-        });
+        }));
     }
 
     /// <inheritdoc/>
@@ -215,7 +223,7 @@ public sealed class ChannelGrain(
 
     /// <inheritdoc/>
     public Task<MutationResult> JoinAsync(MutationOptions? options = null) =>
-        channel.MutateAsync(options, () =>
+        Membership(channel.MutateAsync(options, () =>
         {
             var caller = CallerContext.Principal;
             if (_members.ContainsKey(caller))
@@ -232,21 +240,21 @@ public sealed class ChannelGrain(
             CheckRoom(1);
             AddMember(caller, ChannelRole.Member);
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.MembersAdded, s.At, s.By, Principals: [caller]));
-        });
+        }));
 
     /// <inheritdoc/>
     public Task<MutationResult> LeaveAsync(MutationOptions? options = null) =>
-        channel.MutateAsync(options, () =>
+        Membership(channel.MutateAsync(options, () =>
         {
             var caller = CallerContext.Principal;
             MemberOf(caller);
             RemoveMember(caller);
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.MemberRemoved, s.At, s.By, Principals: [caller]));
-        });
+        }));
 
     /// <inheritdoc/>
     public Task<MutationResult> InviteAsync(IReadOnlyList<string> principals, MutationOptions? options = null) =>
-        channel.MutateAsync(options, () =>
+        Membership(channel.MutateAsync(options, () =>
         {
             Required(principals, nameof(principals));
             NotDirect("joined by invitation: its members are fixed");
@@ -273,11 +281,11 @@ public sealed class ChannelGrain(
             }
 
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.MembersAdded, s.At, s.By, Principals: added), Count: added.Count);
-        });
+        }));
 
     /// <inheritdoc/>
     public Task<MutationResult> RemoveMemberAsync(string principal, MutationOptions? options = null) =>
-        channel.MutateAsync(options, () =>
+        Membership(channel.MutateAsync(options, () =>
         {
             var target = MemberOf(principal);
             if (target.Role == ChannelRole.Owner && !IsPrivileged() && CallerRole() != ChannelRole.Owner)
@@ -287,7 +295,7 @@ public sealed class ChannelGrain(
 
             RemoveMember(principal);
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.MemberRemoved, s.At, s.By, Principals: [principal]));
-        });
+        }));
 
     /// <inheritdoc/>
     public Task<MutationResult> SetRoleAsync(string principal, ChannelRole role, MutationOptions? options = null) =>
@@ -384,6 +392,8 @@ public sealed class ChannelGrain(
             {
                 State.LastMessage = seq;
                 State.LastMessageAt = now;
+                State.LastAuthor = author;
+                State.LastPreview = message.Text.Length > PreviewLength ? message.Text[..PreviewLength] : message.Text;
                 if (_members.TryGetValue(author, out var me))
                 {
                     MoveMarker(author, me, seq);
@@ -497,6 +507,10 @@ public sealed class ChannelGrain(
             }
 
             State.ChannelMentions.RemoveAll(m => m.Sequence == message);
+            if (message == State.LastMessage)
+            {
+                State.LastPreview = null;
+            }
             if (root is { } r)
             {
                 Replace(r, r.Message with { Replies = r.Message.Replies - 1 });
@@ -793,6 +807,20 @@ public sealed class ChannelGrain(
     }
 
     /// <inheritdoc/>
+    public async Task<InboxEntry?> GetInboxEntryAsync()
+    {
+        channel.EnsureCreated();
+        if (!_members.TryGetValue(CallerContext.Principal, out var member))
+        {
+            return null;
+        }
+
+        var unread = await GetUnreadAsync();
+        return new InboxEntry(channel.Key.ToString(), State.Name, State.Direct, State.LastMessage, State.LastMessageAt, State.LastAuthor,
+            State.LastPreview, unread.Unread, unread.MoreUnread, unread.Mentions);
+    }
+
+    /// <inheritdoc/>
     public Task<ResourceSummary> GetSummaryAsync() => Task.FromResult(channel.Summary(State.Name));
 
     /// <inheritdoc/>
@@ -887,6 +915,66 @@ public sealed class ChannelGrain(
 
     // ---- Members ----
 
+    /// <summary>A membership change: once it is committed, the members' inboxes hear of it.</summary>
+    private async Task<MutationResult> Membership(Task<MutationResult> mutation)
+    {
+        var result = await mutation;
+        DeliverInbox();
+        return result;
+    }
+
+    private void DeliverInbox()
+    {
+        if (!_deliveringInbox && State.InboxPending.Count > 0)
+        {
+            _deliveringInbox = true;
+            _ = DeliverInboxAsync();
+        }
+    }
+
+    /// <summary>
+    /// Records the pending joins and departures in the members' inboxes, oldest first, as the silo's own calls (the
+    /// caller's key may not write another member's inbox). What is delivered leaves the pending list (the next commit
+    /// stores that); what is not is tried again on the next membership change or activation. Deliveries repeat safely.
+    /// </summary>
+    private async Task DeliverInboxAsync()
+    {
+        RequestContext.Clear();
+        var key = channel.Key;
+        try
+        {
+            while (State.InboxPending.Count > 0)
+            {
+                var update = State.InboxPending[0];
+                try
+                {
+                    await GrainFactory.GetInbox(key.Tenant, update.Principal).TrackAsync(key.ToString(), update.Member);
+                }
+                catch (GroundworkException refused) when (refused is not StorageUnavailableException)
+                {
+                    // Refused for good (an inbox full): trying again would hold back every later delivery.
+                    LogInboxRefused(logger, key.ToString(), update.Principal, refused.Message);
+                }
+
+                State.InboxPending.Remove(update);
+            }
+        }
+        catch (Exception exception)
+        {
+            LogInboxFailed(logger, exception, key.ToString());
+        }
+        finally
+        {
+            _deliveringInbox = false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Channel {Channel} could not record a membership change in {Principal}'s inbox: {Reason}")]
+    private static partial void LogInboxRefused(ILogger logger, string channel, string principal, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Channel {Channel} could not reach an inbox; it tries again on the next membership change or activation")]
+    private static partial void LogInboxFailed(ILogger logger, Exception exception, string channel);
+
     private MemberState MemberOf(string principal) =>
         principal is not null && _members.TryGetValue(principal, out var member) ? member : throw new NotFoundException("member", principal ?? "");
 
@@ -900,6 +988,7 @@ public sealed class ChannelGrain(
 
     private void AddMember(string principal, ChannelRole role)
     {
+        State.InboxPending.Add(new InboxUpdate(principal, Member: true));
         // Joining marks what came before as read: only what is posted after counts as unread.
         var member = new MemberState { Role = role, JoinedAt = time.GetUtcNow(), Read = State.Version + 1 };
         _members[principal] = member;
@@ -910,6 +999,7 @@ public sealed class ChannelGrain(
 
     private void RemoveMember(string principal)
     {
+        State.InboxPending.Add(new InboxUpdate(principal, Member: false));
         _members.Remove(principal);
         Bucket(principal).Members.Remove(principal);
         State.MemberCount--;

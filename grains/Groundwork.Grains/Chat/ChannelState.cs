@@ -45,6 +45,15 @@ public sealed class ChannelHead : ResourceHead
     /// <summary>When it was posted.</summary>
     public DateTimeOffset? LastMessageAt { get; set; }
 
+    /// <summary>Who posted it.</summary>
+    public string? LastAuthor { get; set; }
+
+    /// <summary>Its first characters, for inboxes; null once deleted.</summary>
+    public string? LastPreview { get; set; }
+
+    /// <summary>Joins and departures not yet recorded in the members' inboxes (delivered after the commit, again on activation).</summary>
+    public List<InboxUpdate> InboxPending { get; set; } = [];
+
     /// <summary>Pinned messages, oldest pin first.</summary>
     public List<long> Pins { get; set; } = [];
 
@@ -57,6 +66,9 @@ public sealed class ChannelHead : ResourceHead
     /// <summary>Slow mode: how often a member may post; zero for off.</summary>
     public TimeSpan SlowMode { get; set; }
 }
+
+/// <summary>A member's inbox is to gain (<paramref name="Member"/> true) or lose the channel.</summary>
+public sealed record InboxUpdate(string Principal, bool Member);
 
 /// <summary>A message that mentions <c>@channel</c>, and its author (whose own mention does not count).</summary>
 public sealed record ChannelMention(long Sequence, string By);

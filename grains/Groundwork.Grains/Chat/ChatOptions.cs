@@ -103,6 +103,10 @@ public sealed class ChatOptions : ResourceOptions
     /// <summary>The longest slow mode a moderator may set. Default 6 hours.</summary>
     public TimeSpan MaxSlowMode { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>Channels one member's inbox holds (each read asks every one of them). Default 1,000.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxInboxChannels { get; set; } = 1_000;
+
     /// <summary>Messages in a history page when the query names no limit. Default 50.</summary>
     [Range(1, int.MaxValue)]
     public int DefaultPageSize { get; set; } = 50;

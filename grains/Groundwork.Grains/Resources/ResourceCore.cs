@@ -114,6 +114,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     private ResourceKey? _key;
     private InvalidResourceKeyException? _keyError;
     private int _watchers;
+    private AccessRule? _rule;
 
     public ResourceCore(IGrainContext context, ResourceServices shared)
     {
@@ -132,9 +133,10 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
     public AccessList? AccessList => State.Created ? State.Access : null;
 
-    public AccessRule? Rule { get; private set; }
+    // The block's rule decides for a created resource; before that, the tenant role does (who may create it).
+    public AccessRule? Rule => State.Created ? _rule : null;
 
-    public void UseAccessRule(AccessRule rule) => Rule = rule ?? throw new ArgumentNullException(nameof(rule));
+    public void UseAccessRule(AccessRule rule) => _rule = rule ?? throw new ArgumentNullException(nameof(rule));
 
     public ResourceKey Key => ParsedKey ?? throw _keyError!;
 
