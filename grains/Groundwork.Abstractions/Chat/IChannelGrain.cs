@@ -117,6 +117,22 @@ public interface IChannelGrain : IFeedResource<ChannelChange>
     [Alias("mark-read"), Requires(Requirement.Read)]
     Task<MutationResult> MarkReadAsync(long sequence, MutationOptions? options = null);
 
+    /// <summary>
+    /// Says the caller is typing (in the thread of <paramref name="thread"/>, or in the channel), or stopped. Shown to
+    /// live watchers until 10 seconds after the last signal, or a post; not stored. Off in channels of more than 100
+    /// members.
+    /// </summary>
+    /// <returns>Whether it is shown (false in a channel too large for typing indicators).</returns>
+    [Alias("typing"), Requires(Requirement.Write)]
+    Task<bool> TypingAsync(long? thread = null, bool typing = true);
+
+    /// <summary>
+    /// The channel's live state (who is typing): the state now, then the whole state again each time it changes. Not
+    /// stored and not replayed; ends like <see cref="IFeedResource{TChange}.WatchAsync"/>.
+    /// </summary>
+    [Alias("watch-live"), Requires(Requirement.Read)]
+    IAsyncEnumerable<ChannelLive> WatchLiveAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The channel: its name, topic, kind, member count, the caller's role and its newest message.</summary>
     /// <exception cref="NotFoundException">The channel has not been created.</exception>
     [Alias("get"), Requires(Requirement.Read)]
@@ -374,6 +390,18 @@ public sealed record UnreadState(
     [property: Id(1)] int Unread,
     [property: Id(2)] bool MoreUnread,
     [property: Id(3)] int Mentions);
+
+/// <summary>A channel's live state.</summary>
+/// <param name="Typing">Who is typing now, and where.</param>
+[GenerateSerializer, Immutable, Alias("gw.channel-live")]
+public sealed record ChannelLive(
+    [property: Id(0)] IReadOnlyList<Typist> Typing);
+
+/// <summary>A member typing, in the channel or in the thread of <paramref name="Thread"/>.</summary>
+[GenerateSerializer, Immutable, Alias("gw.typist")]
+public sealed record Typist(
+    [property: Id(0)] string Principal,
+    [property: Id(1)] long? Thread);
 
 /// <summary>What kind of change a <see cref="ChannelChange"/> records.</summary>
 public enum ChannelChangeKind

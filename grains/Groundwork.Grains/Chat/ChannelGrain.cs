@@ -59,6 +59,8 @@ public sealed partial class ChannelGrain(
     private IndexChunk? _lastIndex;
     private int _lastIndexNumber = -1;
     private bool _deliveringInbox;
+    // Who is typing, until when (live only: never stored).
+    private Dictionary<string, (long? Thread, DateTimeOffset Until)>? _typing;
 
     private ChannelHead State => channel.State;
 
@@ -406,6 +408,12 @@ public sealed partial class ChannelGrain(
                 TouchMember(author);
             }
 
+            // A post ends its author's typing.
+            if (_typing?.Remove(author) == true)
+            {
+                channel.LiveChanged();
+            }
+
             foreach (var mentioned in mentions)
             {
                 if (_members.TryGetValue(mentioned, out var member))
@@ -618,6 +626,69 @@ public sealed partial class ChannelGrain(
             MoveMarker(caller, member, upTo);
             return new Applied<ChannelChange>(null);
         });
+
+    /// <inheritdoc/>
+    public Task<bool> TypingAsync(long? thread = null, bool typing = true)
+    {
+        channel.EnsureCreated();
+        var caller = CallerContext.Principal;
+        if (!_members.ContainsKey(caller))
+        {
+            throw NotAMember();
+        }
+
+        if (State.MemberCount > _limits.MaxTypingMembers)
+        {
+            return Task.FromResult(false);
+        }
+
+        _typing ??= new(StringComparer.Ordinal);
+        if (!typing)
+        {
+            if (_typing.Remove(caller))
+            {
+                channel.LiveChanged();
+            }
+
+            return Task.FromResult(true);
+        }
+
+        // Signals repeated while shown only extend it: watchers hear of a member starting, moving or stopping.
+        var now = time.GetUtcNow();
+        var shown = _typing.TryGetValue(caller, out var was) && was.Until > now && was.Thread == thread;
+        _typing[caller] = (thread, now + _limits.TypingTimeout);
+        if (!shown)
+        {
+            channel.LiveChanged();
+        }
+
+        return Task.FromResult(true);
+    }
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<ChannelLive> WatchLiveAsync(CancellationToken cancellationToken = default) =>
+        channel.WatchLiveAsync(ReadLive, cancellationToken);
+
+    /// <summary>Who is typing now (expired signals dropped), and when the next one expires.</summary>
+    private (ChannelLive State, DateTimeOffset? ChangesAt) ReadLive()
+    {
+        if (_typing is not { Count: > 0 } typing)
+        {
+            return (new ChannelLive([]), null);
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var (principal, (_, until)) in typing.ToList())
+        {
+            if (until <= now)
+            {
+                typing.Remove(principal);
+            }
+        }
+
+        var typists = typing.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new Typist(t.Key, t.Value.Thread)).ToList();
+        return (new ChannelLive(typists), typing.Count > 0 ? typing.Values.Min(t => t.Until) : null);
+    }
 
     // ---- Reads ----
 

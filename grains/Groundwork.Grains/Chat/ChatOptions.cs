@@ -107,6 +107,26 @@ public sealed class ChatOptions : ResourceOptions
     [Range(1, int.MaxValue)]
     public int MaxInboxChannels { get; set; } = 1_000;
 
+    /// <summary>How long a typing signal shows after the last one. Default 10 seconds.</summary>
+    public TimeSpan TypingTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Members past which a channel shows no typing indicators. Default 100.</summary>
+    [Range(0, int.MaxValue)]
+    public int MaxTypingMembers { get; set; } = 100;
+
+    /// <summary>How often a client connection says it is alive. Default 30 seconds.</summary>
+    public TimeSpan PresenceHeartbeat { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A connection silent this long is gone (3 heartbeats and a margin). Default 100 seconds.</summary>
+    public TimeSpan PresenceTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>A member idle this long is away. Default 5 minutes.</summary>
+    public TimeSpan AwayAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Live connections of one member. Default 20.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxConnectionsPerMember { get; set; } = 20;
+
     /// <summary>Messages in a history page when the query names no limit. Default 50.</summary>
     [Range(1, int.MaxValue)]
     public int DefaultPageSize { get; set; } = 50;

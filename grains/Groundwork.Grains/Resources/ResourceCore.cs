@@ -62,6 +62,16 @@ public interface IResource<THead, TChange> : IAccessControlled
     /// <summary>The feed: retained changes after the cursor, then live ones.</summary>
     IAsyncEnumerable<TChange> WatchAsync(long afterSequence, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Live state that watchers follow but nothing stores or replays (who is typing): each watcher gets
+    /// <paramref name="read"/>'s state now, then again after every <see cref="LiveChanged"/> and when the state said
+    /// it would change by itself (its expiry). Access is checked as for the feed, and the watch ends likewise.
+    /// </summary>
+    IAsyncEnumerable<TLive> WatchLiveAsync<TLive>(Func<(TLive State, DateTimeOffset? ChangesAt)> read, CancellationToken cancellationToken);
+
+    /// <summary>The live state changed: its watchers read it again.</summary>
+    void LiveChanged();
+
     /// <summary>The resource's directory entry with <paramref name="title"/>.</summary>
     ResourceSummary Summary(string title);
 
@@ -105,6 +115,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     private List<RowChange>? _pending;
     private IChunkSet[] _chunkSets = [];
     private TaskCompletionSource? _changed;
+    private TaskCompletionSource? _live;
     private long? _etag;
     private long _durableVersion;
     private bool _imported;
@@ -271,14 +282,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     {
         EnsureCreated();
 
-        // The watcher's credential, as verified when the watch started. A feed can stay open for hours, so the
-        // caller's right to read is checked again on every batch (access list changes) and the key is verified
-        // again every credential-cache period (revocation, role changes), through the silo's shared cache: many
-        // watchers with one key make one tenant call per period, not one each.
-        var caller = CallerContext.Current;
-        var apiKey = RequestContext.Get(CallHeaders.ApiKey) as string;
-        var onBehalfOf = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
-        var verifiedAt = _shared.Time.GetUtcNow();
+        var credential = new WatcherCredential(this);
         var cursor = afterSequence;
 
         // Changes already durable when the watch starts are history being replayed; only later ones measure lag.
@@ -288,7 +292,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
             throw Limit(nameof(ResourceOptions.MaxWatchers), _shared.Limits.MaxWatchers, _watchers + 1);
         }
 
-        using var perKey = apiKey is null ? null : _shared.WatcherCount.Enter(apiKey);
+        using var perKey = credential.ApiKey is null ? null : _shared.WatcherCount.Enter(credential.ApiKey);
         _watchers++;
         GroundworkMetrics.FeedWatchers.Add(1, _shared.BlockTag);
         try
@@ -302,20 +306,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
                     throw new EnumerationAbortedException($"'{Id}' is deactivating: watch again after sequence {cursor}.");
                 }
 
-                if (caller is not null)
-                {
-                    if (_shared.Time.GetUtcNow() - verifiedAt >= _shared.RecheckAccessEvery)
-                    {
-                        caller = await VerifyWatcherAsync(apiKey, onBehalfOf);
-                        verifiedAt = _shared.Time.GetUtcNow();
-                    }
-
-                    if (AccessPolicy.Check(caller, Requirement.Read, Tenant!, State.Access, Rule) is { } refusal)
-                    {
-                        throw GroundworkMetrics.Refused(refusal);
-                    }
-                }
-
+                await credential.CheckAsync();
                 var pending = Pending(cursor);
                 foreach (var change in pending)
                 {
@@ -352,15 +343,109 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         }
     }
 
-    private async Task<Caller> VerifyWatcherAsync(string? apiKey, string? onBehalfOf)
+    public async IAsyncEnumerable<TLive> WatchLiveAsync<TLive>(Func<(TLive State, DateTimeOffset? ChangesAt)> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(read);
+        EnsureCreated();
+        var credential = new WatcherCredential(this);
+        if (_watchers >= _shared.Limits.MaxWatchers)
+        {
+            throw Limit(nameof(ResourceOptions.MaxWatchers), _shared.Limits.MaxWatchers, _watchers + 1);
+        }
+
+        using var perKey = credential.ApiKey is null ? null : _shared.WatcherCount.Enter(credential.ApiKey);
+        _watchers++;
         try
         {
-            return await _shared.Verifier.VerifyAsync(apiKey, onBehalfOf, maxAge: _shared.RecheckAccessEvery);
+            var due = true;
+            DateTimeOffset? changesAt = null;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (_deactivating)
+                {
+                    throw new EnumerationAbortedException($"'{Id}' is deactivating: watch again.");
+                }
+
+                await credential.CheckAsync();
+                var signal = (_live ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                if (due || (changesAt is { } at && _shared.Time.GetUtcNow() >= at))
+                {
+                    (var state, changesAt) = read();
+                    yield return state;
+                }
+
+                var wait = _shared.RecheckAccessEvery;
+                if (changesAt is { } next)
+                {
+                    wait = TimeSpan.FromTicks(Math.Clamp((next - _shared.Time.GetUtcNow()).Ticks, TimeSpan.FromMilliseconds(1).Ticks, wait.Ticks));
+                }
+
+                try
+                {
+                    await signal.WaitAsync(wait, _shared.Time, cancellationToken);
+                    due = true;
+                }
+                catch (TimeoutException)
+                {
+                    // The state's own change is due, or it is time to check the watcher's access again.
+                    due = false;
+                }
+            }
         }
-        catch (AccessDeniedException denied)
+        finally
         {
-            throw GroundworkMetrics.Refused(denied);
+            _watchers--;
+        }
+    }
+
+    public void LiveChanged()
+    {
+        var signal = _live;
+        _live = null;
+        signal?.TrySetResult();
+    }
+
+    /// <summary>
+    /// A watcher's credential, as verified when the watch started. A watch can stay open for hours, so the caller's
+    /// right to read is checked again on every batch (access changes) and the key is verified again every
+    /// credential-cache period (revocation, role changes), through the silo's shared cache: many watchers with one key
+    /// make one tenant call per period, not one each.
+    /// </summary>
+    private sealed class WatcherCredential(ResourceCore<THead, TChange> core)
+    {
+        private Caller? _caller = CallerContext.Current;
+        private DateTimeOffset _verifiedAt = core._shared.Time.GetUtcNow();
+
+        public string? ApiKey { get; } = RequestContext.Get(CallHeaders.ApiKey) as string;
+
+        private string? OnBehalfOf { get; } = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
+
+        public async ValueTask CheckAsync()
+        {
+            if (_caller is null)
+            {
+                return;
+            }
+
+            if (core._shared.Time.GetUtcNow() - _verifiedAt >= core._shared.RecheckAccessEvery)
+            {
+                try
+                {
+                    _caller = await core._shared.Verifier.VerifyAsync(ApiKey, OnBehalfOf, maxAge: core._shared.RecheckAccessEvery);
+                }
+                catch (AccessDeniedException denied)
+                {
+                    throw GroundworkMetrics.Refused(denied);
+                }
+
+                _verifiedAt = core._shared.Time.GetUtcNow();
+            }
+
+            if (AccessPolicy.Check(_caller, Requirement.Read, core.Tenant!, core.State.Access, core.Rule) is { } refusal)
+            {
+                throw GroundworkMetrics.Refused(refusal);
+            }
         }
     }
 
@@ -696,6 +781,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         // Wake the watchers so they end with EnumerationAbortedException and reopen from their cursors elsewhere.
         _deactivating = true;
         _changed?.TrySetResult();
+        _live?.TrySetResult();
         return Task.CompletedTask;
     }
 
