@@ -14,6 +14,12 @@ public static class GroundworkCredentials
     /// <summary>The end user the current flow acts for, if any.</summary>
     public static string? CurrentOnBehalfOf => CurrentScope.Value?.OnBehalfOf;
 
+    /// <summary>The tenant a tenant key belongs to (its text names it: <c>gwk_{tenant}_...</c>); null for another text.</summary>
+    public static string? TenantOf(string? apiKey) =>
+        apiKey is not null && apiKey.StartsWith("gwk_", StringComparison.Ordinal) && apiKey[4..].Split('_') is [var tenant, _, _] && TenantId.IsValid(tenant)
+            ? tenant
+            : null;
+
     /// <summary>Calls in this flow carry <paramref name="apiKey"/> until the returned scope is disposed.</summary>
     public static IDisposable Use(string apiKey)
     {

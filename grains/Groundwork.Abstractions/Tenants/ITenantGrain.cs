@@ -23,6 +23,10 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("get"), Requires(Requirement.Read)]
     Task<TenantInfo> GetAsync();
 
+    /// <summary>Who the caller's key acts as in this tenant, with its current role: what a product shows as "you".</summary>
+    [Alias("whoami"), Requires(Requirement.Read)]
+    Task<CallerIdentity> WhoAmIAsync();
+
     /// <summary>Adds a member or changes a member's role. Only owners grant or take away <see cref="TenantRole.Owner"/>.</summary>
     [Alias("set-member"), Requires(Requirement.Admin)]
     Task SetMemberAsync(string principal, TenantRole role);
@@ -61,6 +65,16 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("verify-key"), Requires(Requirement.None), AlwaysInterleave]
     Task<KeyVerification> VerifyKeyAsync(string keyId, byte[] secretHash, string? onBehalfOf);
 }
+
+/// <summary>Who a key acts as.</summary>
+/// <param name="Tenant">The tenant.</param>
+/// <param name="Principal">The principal (the end user, for an edge key acting for one).</param>
+/// <param name="Role">Its tenant role; null for an end user who is not a member.</param>
+[GenerateSerializer, Immutable, Alias("gw.caller-identity")]
+public sealed record CallerIdentity(
+    [property: Id(0)] string Tenant,
+    [property: Id(1)] string Principal,
+    [property: Id(2)] TenantRole? Role);
 
 /// <summary>A tenant's public description.</summary>
 [GenerateSerializer, Immutable, Alias("gw.tenant-info")]

@@ -54,6 +54,14 @@ public sealed class TenantGrain(
     }
 
     /// <inheritdoc/>
+    public Task<CallerIdentity> WhoAmIAsync()
+    {
+        EnsureCreated();
+        var caller = CallerContext.Current;
+        return Task.FromResult(new CallerIdentity(this.GetPrimaryKeyString(), caller?.Principal ?? "system", caller?.Role));
+    }
+
+    /// <inheritdoc/>
     public async Task SetMemberAsync(string principal, TenantRole role)
     {
         EnsureCreated();
