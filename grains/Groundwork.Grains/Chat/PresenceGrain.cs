@@ -27,6 +27,21 @@ public sealed class PresenceGrain(
     private bool _deactivating;
 
     /// <inheritdoc/>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Counts for the silo's gauge, a few times per heartbeat period (statuses also change by themselves).
+        var every = _limits.PresenceHeartbeat / 3;
+        this.RegisterGrainTimer(() =>
+        {
+            var now = time.GetUtcNow();
+            var statuses = _byMember.Keys.ToList().Select(p => Status(p, now)).ToList();
+            Telemetry.GroundworkMetrics.Presence(this, (statuses.Count(s => s == PresenceStatus.Online), statuses.Count(s => s == PresenceStatus.Away)));
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(TimeSpan.Zero, every > TimeSpan.Zero ? every : TimeSpan.FromSeconds(10)) { Interleave = true });
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
     public Task<TimeSpan> HeartbeatAsync(string connection, bool active = true)
     {
         ValidateConnection(connection);
@@ -151,6 +166,7 @@ public sealed class PresenceGrain(
     {
         _deactivating = true;
         _changed?.TrySetResult();
+        Telemetry.GroundworkMetrics.Presence(this, null);
         return Task.CompletedTask;
     }
 

@@ -39,6 +39,37 @@ public static class GroundworkMetrics
     public static readonly Histogram<double> FeedLag =
         Meter.CreateHistogram<double>("groundwork.feed.lag", "ms", "Time from a change being written to a live watcher receiving it.");
 
+    // Each presence grain's latest count of members online and away on this silo.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<object, (int Online, int Away)> PresenceCounts = new();
+
+    /// <summary>Members with a live connection, on this silo's presence grains, tagged <c>status</c> (online, away).</summary>
+    public static readonly ObservableGauge<int> ChatMembers =
+        Meter.CreateObservableGauge("groundwork.chat.members", ObserveMembers, "{member}", "Chat members with a live connection, by status.");
+
+    private static IEnumerable<Measurement<int>> ObserveMembers()
+    {
+        var (online, away) = (0, 0);
+        foreach (var (o, a) in PresenceCounts.Values)
+        {
+            (online, away) = (online + o, away + a);
+        }
+
+        return [new(online, new KeyValuePair<string, object?>("status", "online")), new(away, new KeyValuePair<string, object?>("status", "away"))];
+    }
+
+    /// <summary>A presence grain's current counts (null when it deactivates).</summary>
+    public static void Presence(object grain, (int Online, int Away)? counts)
+    {
+        if (counts is { } value)
+        {
+            PresenceCounts[grain] = value;
+        }
+        else
+        {
+            PresenceCounts.TryRemove(grain, out _);
+        }
+    }
+
     /// <summary>Counts a refusal by its reason and returns it, for <c>throw GroundworkMetrics.Refused(...)</c>.</summary>
     public static AccessDeniedException Refused(AccessDeniedException refusal)
     {

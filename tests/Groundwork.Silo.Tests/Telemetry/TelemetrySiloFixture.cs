@@ -1,3 +1,4 @@
+using Groundwork.Chat;
 using Groundwork.Client;
 using Groundwork.Lists;
 using Groundwork.Tenants;
@@ -14,14 +15,16 @@ public sealed class TelemetryCollection : ICollectionFixture<TelemetrySiloFixtur
 
 /// <summary>
 /// One real silo process exporting OTLP to an in-test receiver, under a small steady load from a client in this
-/// process: lists created and mutated, an idempotent replay, a refused call, and a feed watcher that receives live
-/// changes, so every series and span the dashboards rely on exists. Shared by the telemetry tests.
+/// process: lists created and mutated, an idempotent replay, a refused call, a feed watcher that receives live
+/// changes, and chat (posts to a watched channel, a member online), so every series and span the dashboards rely on
+/// exists. Shared by the telemetry tests.
 /// </summary>
 public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _load = Task.CompletedTask;
     private Task _watching = Task.CompletedTask;
+    private Task _watchingChat = Task.CompletedTask;
     private GroundworkClientHost? _operator;
     private GroundworkClientHost? _owner;
 
@@ -30,6 +33,8 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
     public SiloProcess Silo { get; private set; } = null!;
 
     public string TenantId { get; } = "tel-" + Guid.NewGuid().ToString("n")[..8];
+
+    private string ChannelKey => $"{TenantId}/channel/load";
 
     /// <summary>Changes the watcher received so far.</summary>
     public int WatchedChanges => _watched;
@@ -43,7 +48,9 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         Otlp = OtlpReceiver.Start();
-        Silo = SiloProcess.Start(environment: Otlp.Environment());
+        // The load posts to one channel four times a second, past a member's default rate (1 a second).
+        var environment = new Dictionary<string, string>(Otlp.Environment()) { ["Groundwork__Chat__PostRate"] = "100" };
+        Silo = SiloProcess.Start(environment: environment);
         await Silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
 
         _operator = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, Silo.OperatorKey);
@@ -53,6 +60,8 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
         var watched = $"{TenantId}/list/watched";
         await _owner.Client.GetList(watched).CreateAsync("Watched");
         _watching = Task.Run(() => WatchAsync(watched, _stop.Token));
+        await _owner.Client.GetChannel(ChannelKey).CreateAsync(new NewChannel("load"));
+        _watchingChat = Task.Run(() => WatchChatAsync(_stop.Token));
         await RoundAsync(watched, 0);
         _load = Task.Run(() => LoadAsync(watched, _stop.Token));
     }
@@ -78,6 +87,20 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
         try
         {
             await foreach (var _ in ListFeed.WatchListAsync(_owner!.Client, key, 0, stop))
+            {
+                Interlocked.Increment(ref _watched);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WatchChatAsync(CancellationToken stop)
+    {
+        try
+        {
+            await foreach (var _ in _owner!.Client.GetChannel(ChannelKey).WatchAsync(0, stop))
             {
                 Interlocked.Increment(ref _watched);
             }
@@ -128,6 +151,10 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
         var live = await client.GetList(watched).AddItemAsync(new NewItem($"live {round}"));
         await client.GetList(watched).RemoveItemAsync(live.Id!);
 
+        // Chat: a post the channel's watcher receives, and the owner online.
+        await client.GetChannel(ChannelKey).PostAsync(new NewMessage($"round {round}"));
+        await client.GetPresence(TenantId).HeartbeatAsync("load");
+
         // Refusals: a key of another tenant (wrong tenant), and a key nobody issued (unknown credential).
         await Refused(() => client.GetList($"x{TenantId}/list/elsewhere").GetAsync());
         using (GroundworkCredentials.Use("gwk_nobody_0000_" + new string('0', 64)))
@@ -159,6 +186,7 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
         {
             await _load;
             await _watching;
+            await _watchingChat;
         }
         catch (Exception) when (_stop.IsCancellationRequested)
         {
