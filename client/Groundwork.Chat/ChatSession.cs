@@ -86,6 +86,7 @@ internal sealed class ChatSession(IClusterClient grains, string tenant, string m
         ArgumentNullException.ThrowIfNull(command);
         var options = new MutationOptions(OperationId: Guid.NewGuid().ToString("n"));
         Notice = "";
+        _typingSent = default; // a post ends typing on the server: the next key says so again at once
         try
         {
             object? _ = command.Verb switch

@@ -20,7 +20,11 @@ public sealed class ChatTerminalTests
     [Fact]
     public async Task The_terminal_chat_posts_shows_others_live_survives_a_silo_restart_and_its_death_shows_offline()
     {
-        var environment = new Dictionary<string, string> { ["Groundwork__Chat__PresenceTimeout"] = "00:00:05" };
+        var environment = new Dictionary<string, string>
+        {
+            ["Groundwork__Chat__PresenceTimeout"] = "00:00:05",
+            ["Groundwork__Chat__TypingTimeout"] = "00:00:03",
+        };
         var silo = SiloProcess.Start(environment: environment);
         await using var _ = silo;
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
@@ -82,11 +86,18 @@ public sealed class ChatTerminalTests
         await tmux.TypeAsync("still here");
         await tmux.WaitForAsync(s => s.Contains("ann still here", StringComparison.Ordinal));
 
-        // Its process killed, the member shows offline once the heartbeats stop (5 s here, 100 s by default).
+        // Killed with -9 while typing: its typing ends by itself (3 s here, 10 s by default) and the member shows offline
+        // once the heartbeats stop (5 s here, 100 s by default). No goodbye is sent.
         var presence = bob.Client.GetPresence(tenant);
         await WaitUntilAsync(async () => (await presence.GetAsync(["ann"]))[0].Status == PresenceStatus.Online);
+        await using var live = general.WatchLiveAsync().GetAsyncEnumerator();
+        await live.TakeAsync(1);
+        await tmux.TypeAsync("half a thought", enter: false);
+        Assert.Equal("ann", (await live.TakeAsync(1))[0].Typing.Single().Principal);
         await tmux.KillProgramAsync();
         var killed = Stopwatch.StartNew();
+        Assert.Empty((await live.TakeAsync(1))[0].Typing);
+        Assert.InRange(killed.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3 + 2));
         await WaitUntilAsync(async () => (await presence.GetAsync(["ann"]))[0].Status == PresenceStatus.Offline);
         Assert.InRange(killed.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5 + 5));
     }
@@ -132,10 +143,13 @@ public sealed class ChatTerminalTests
             await RunAsync("respawn-pane", "-k", "-t", "chat", command);
         }
 
-        public async Task TypeAsync(string line)
+        public async Task TypeAsync(string line, bool enter = true)
         {
             await RunAsync("send-keys", "-t", "chat", "-l", line);
-            await RunAsync("send-keys", "-t", "chat", "Enter");
+            if (enter)
+            {
+                await RunAsync("send-keys", "-t", "chat", "Enter");
+            }
         }
 
         public Task<string> CaptureAsync() => RunAsync("capture-pane", "-p", "-t", "chat");

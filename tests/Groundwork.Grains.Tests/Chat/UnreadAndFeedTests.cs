@@ -66,6 +66,25 @@ public sealed class UnreadAndFeedTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Unread_stays_exact_while_members_post_at_once()
+    {
+        var c = await fixture.NewChannelAsync();
+        const int Each = 20;
+        var posters = new[] { c.AnnKey, c.BobKey, c.OwnerKey }.Select(key => Task.Run(() => c.PostAsync(key, Each))).ToList();
+        var posted = await Task.WhenAll(posters);
+        using (ClusterFixture.As(c.OwnerKey))
+        {
+            // Each member has read up to their own last post: unread is what the others posted after it.
+            var history = await c.Channel.AllMessagesAsync();
+            foreach (var (key, mine) in new[] { (c.AnnKey, posted[0]), (c.BobKey, posted[1]), (c.OwnerKey, posted[2]) })
+            {
+                var expected = history.Count(m => m.Sequence > mine[^1]);
+                Assert.Equal(expected, (await UnreadAsync(c, key)).Unread);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Unread_adds_whole_pages_by_their_summaries_across_index_chunks()
     {
         var c = await fixture.NewChannelAsync();
