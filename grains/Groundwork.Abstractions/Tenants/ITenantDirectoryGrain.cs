@@ -3,7 +3,7 @@ using Groundwork.Access;
 
 namespace Groundwork.Tenants;
 
-/// <summary>The resources of one tenant (its lists, and later its channels and sheets). Keyed by the tenant id.</summary>
+/// <summary>The resources of one tenant (its lists and channels). Keyed by the tenant id.</summary>
 [Alias("gw.directory"), TenantScoped]
 public interface ITenantDirectoryGrain : IGrainWithStringKey
 {
@@ -16,6 +16,15 @@ public interface ITenantDirectoryGrain : IGrainWithStringKey
     /// <exception cref="NotFoundException">The resource does not exist.</exception>
     [Alias("register"), Requires(Requirement.Write), AlwaysInterleave]
     Task RegisterAsync(string key);
+
+    /// <summary>
+    /// Holds a place for the resource at <paramref name="key"/> while it is created (for a minute, until it registers),
+    /// if the tenant has fewer than <paramref name="maxOfKind"/> resources of its kind, counting places held.
+    /// Resources call this before they are created.
+    /// </summary>
+    /// <exception cref="LimitExceededException">The tenant has as many of the kind as allowed (<c>{Block}:MaxPerTenant</c>), or the directory is full.</exception>
+    [Alias("reserve"), Requires(Requirement.Write)]
+    Task ReserveAsync(string key, int maxOfKind);
 
     /// <summary>The tenant's resources that the caller may read, optionally of one kind, ordered by key.</summary>
     [Alias("list"), Requires(Requirement.Read)]

@@ -176,7 +176,7 @@ public sealed partial class ChannelGrain(
             }
 
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.Created, s.At, s.By, Principals: all));
-        }));
+        }, listed: false));
     }
 
     /// <inheritdoc/>

@@ -5,8 +5,8 @@ namespace Groundwork.Grains.Chat;
 
 /// <summary>
 /// Limits of the Chat building block (configuration section <c>Groundwork:Chat</c>), beside the kit's
-/// (<see cref="ResourceOptions"/>, whose defaults Chat raises: operation ids are remembered for 24 hours and the feed
-/// keeps 10,000 changes). Going past one raises <see cref="LimitExceededException"/> naming it, e.g.
+/// (<see cref="ResourceOptions"/>, whose defaults Chat changes: operation ids are remembered for 24 hours, the feed keeps
+/// 10,000 changes for at most 7 days, and a tenant holds at most 10,000 channels, direct conversations not counted). Going past one raises <see cref="LimitExceededException"/> naming it, e.g.
 /// <c>Chat:MaxTextLength</c>.
 /// </summary>
 [BlockOptions("chat")]
@@ -19,6 +19,8 @@ public sealed class ChatOptions : ResourceOptions
     public ChatOptions()
     {
         FeedRetention = 10_000;
+        FeedRetentionAge = TimeSpan.FromDays(7);
+        MaxPerTenant = 10_000;
         IdempotencyWindow = TimeSpan.FromHours(24);
         IdempotencyMaxEntries = 100_000;
     }

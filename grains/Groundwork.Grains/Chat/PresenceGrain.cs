@@ -106,11 +106,8 @@ public sealed class PresenceGrain(
 
         // A watch can stay open for hours: its key is verified again each half credential-cache period, as feeds do,
         // so a revoked key stops seeing who is around.
-        var caller = CallerContext.Current;
-        var apiKey = RequestContext.Get(CallHeaders.ApiKey) as string;
-        var onBehalfOf = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
         var recheck = access.Value.CredentialCacheDuration > TimeSpan.Zero ? access.Value.CredentialCacheDuration / 2 : TimeSpan.FromSeconds(1);
-        var verifiedAt = time.GetUtcNow();
+        var credential = new WatcherCredential(verifier, time, recheck);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -119,16 +116,7 @@ public sealed class PresenceGrain(
                 throw new EnumerationAbortedException("the presence grain is deactivating: watch again");
             }
 
-            if (caller is not null && time.GetUtcNow() - verifiedAt >= recheck)
-            {
-                caller = await verifier.VerifyAsync(apiKey, onBehalfOf, maxAge: recheck);
-                verifiedAt = time.GetUtcNow();
-                if (AccessPolicy.Check(caller, Requirement.Read, Tenant!, null) is { } refusal)
-                {
-                    throw refusal;
-                }
-            }
-
+            await credential.CheckAsync(MayRead);
             var signal = (_changed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             var now = time.GetUtcNow();
             var changed = new List<MemberPresence>();
@@ -169,6 +157,8 @@ public sealed class PresenceGrain(
         Telemetry.GroundworkMetrics.Presence(this, null);
         return Task.CompletedTask;
     }
+
+    private AccessDeniedException? MayRead(Caller caller) => AccessPolicy.Check(caller, Requirement.Read, Tenant!, null);
 
     private void Signal()
     {

@@ -43,9 +43,11 @@ public interface IResource<THead, TChange> : IAccessControlled
 
     /// <summary>
     /// Like <see cref="MutateAsync"/> for a creation: refused with <see cref="AlreadyExistsException"/> if it exists;
-    /// the caller becomes the owner.
+    /// the caller becomes the owner. A listed resource first takes a place in its tenant's directory, refused past
+    /// <see cref="ResourceOptions.MaxPerTenant"/>; an unlisted one (<paramref name="listed"/> false) is not counted,
+    /// not registered and not listed.
     /// </summary>
-    Task<MutationResult> CreateAsync(MutationOptions? options, Func<Applied<TChange>> apply);
+    Task<MutationResult> CreateAsync(MutationOptions? options, Func<Applied<TChange>> apply, bool listed = true);
 
     /// <summary>Replaces the editors and viewers (inside an apply): validated against <see cref="ResourceOptions.MaxAccessEntries"/>.</summary>
     void SetAccess(IReadOnlyList<string> editors, IReadOnlyList<string> viewers, bool tenantReadable);
@@ -233,11 +235,11 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         _imported = true;
     }
 
-    public Task<MutationResult> CreateAsync(MutationOptions? options, Func<Applied<TChange>> apply) =>
-        RunAsync(options, apply, creates: true);
+    public Task<MutationResult> CreateAsync(MutationOptions? options, Func<Applied<TChange>> apply, bool listed = true) =>
+        RunAsync(options, apply, creates: true, listed);
 
     public Task<MutationResult> MutateAsync(MutationOptions? options, Func<Applied<TChange>> apply) =>
-        RunAsync(options, apply, creates: false);
+        RunAsync(options, apply, creates: false, listed: true);
 
     public void SetAccess(IReadOnlyList<string> editors, IReadOnlyList<string> viewers, bool tenantReadable)
     {
@@ -282,7 +284,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     {
         EnsureCreated();
 
-        var credential = new WatcherCredential(this);
+        var credential = new WatcherCredential(_shared.Verifier, _shared.Time, _shared.RecheckAccessEvery);
         var cursor = afterSequence;
 
         // Changes already durable when the watch starts are history being replayed; only later ones measure lag.
@@ -306,7 +308,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
                     throw new EnumerationAbortedException($"'{Id}' is deactivating: watch again after sequence {cursor}.");
                 }
 
-                await credential.CheckAsync();
+                await credential.CheckAsync(MayRead);
                 var pending = Pending(cursor);
                 foreach (var change in pending)
                 {
@@ -347,7 +349,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     {
         ArgumentNullException.ThrowIfNull(read);
         EnsureCreated();
-        var credential = new WatcherCredential(this);
+        var credential = new WatcherCredential(_shared.Verifier, _shared.Time, _shared.RecheckAccessEvery);
         if (_watchers >= _shared.Limits.MaxWatchers)
         {
             throw Limit(nameof(ResourceOptions.MaxWatchers), _shared.Limits.MaxWatchers, _watchers + 1);
@@ -367,7 +369,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
                     throw new EnumerationAbortedException($"'{Id}' is deactivating: watch again.");
                 }
 
-                await credential.CheckAsync();
+                await credential.CheckAsync(MayRead);
                 var signal = (_live ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
                 if (due || (changesAt is { } at && _shared.Time.GetUtcNow() >= at))
                 {
@@ -399,6 +401,8 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         }
     }
 
+    private AccessDeniedException? MayRead(Caller caller) => AccessPolicy.Check(caller, Requirement.Read, Tenant!, State.Access, Rule);
+
     public void LiveChanged()
     {
         var signal = _live;
@@ -406,54 +410,22 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         signal?.TrySetResult();
     }
 
-    /// <summary>
-    /// A watcher's credential, as verified when the watch started. A watch can stay open for hours, so the caller's
-    /// right to read is checked again on every batch (access changes) and the key is verified again every
-    /// credential-cache period (revocation, role changes), through the silo's shared cache: many watchers with one key
-    /// make one tenant call per period, not one each.
-    /// </summary>
-    private sealed class WatcherCredential(ResourceCore<THead, TChange> core)
-    {
-        private Caller? _caller = CallerContext.Current;
-        private DateTimeOffset _verifiedAt = core._shared.Time.GetUtcNow();
-
-        public string? ApiKey { get; } = RequestContext.Get(CallHeaders.ApiKey) as string;
-
-        private string? OnBehalfOf { get; } = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
-
-        public async ValueTask CheckAsync()
-        {
-            if (_caller is null)
-            {
-                return;
-            }
-
-            if (core._shared.Time.GetUtcNow() - _verifiedAt >= core._shared.RecheckAccessEvery)
-            {
-                try
-                {
-                    _caller = await core._shared.Verifier.VerifyAsync(ApiKey, OnBehalfOf, maxAge: core._shared.RecheckAccessEvery);
-                }
-                catch (AccessDeniedException denied)
-                {
-                    throw GroundworkMetrics.Refused(denied);
-                }
-
-                _verifiedAt = core._shared.Time.GetUtcNow();
-            }
-
-            if (AccessPolicy.Check(_caller, Requirement.Read, core.Tenant!, core.State.Access, core.Rule) is { } refusal)
-            {
-                throw GroundworkMetrics.Refused(refusal);
-            }
-        }
-    }
-
     /// <summary>The durable changes after <paramref name="cursor"/>, or a resync when there is a gap.</summary>
     private List<TChange> Pending(long cursor)
     {
         var changes = _changes!;
-        var oldest = changes.Count > 0 ? changes[0].Sequence : _durableVersion + 1;
+        var start = 0;
+        if (_shared.Limits.FeedRetentionAge is { } age)
+        {
+            // Changes older than the age are not served, though their rows wait for the count to drop them.
+            var cutoff = _shared.Time.GetUtcNow() - age;
+            while (start < changes.Count && changes[start].At < cutoff)
+            {
+                start++;
+            }
+        }
+
+        var oldest = start < changes.Count ? changes[start].Sequence : _durableVersion + 1;
         if (cursor < oldest - 1 || cursor > _durableVersion || cursor < 0)
         {
             throw new ResyncRequiredException(Id, cursor, oldest, _durableVersion);
@@ -461,7 +433,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
         // Sequences are consecutive, so the change after the cursor sits at a computable index.
         var pending = new List<TChange>();
-        for (var i = (int)(cursor + 1 - oldest); i < changes.Count && changes[i].Sequence <= _durableVersion; i++)
+        for (var i = start + (int)(cursor + 1 - oldest); i < changes.Count && changes[i].Sequence <= _durableVersion; i++)
         {
             pending.Add(changes[i]);
         }
@@ -469,7 +441,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         return pending;
     }
 
-    private async Task<MutationResult> RunAsync(MutationOptions? options, Func<Applied<TChange>> apply, bool creates)
+    private async Task<MutationResult> RunAsync(MutationOptions? options, Func<Applied<TChange>> apply, bool creates, bool listed)
     {
         var kind = CallerContext.Operation ?? (creates ? "create" : "mutate");
         var operationId = options?.OperationId;
@@ -514,9 +486,17 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
                 throw new VersionConflictException(Id, expected, State.Version);
             }
 
+            if (creates && listed)
+            {
+                // A place in the directory first: it counts the kind's resources of the tenant, one creation at a time.
+                await _context.ActivationServices.GetRequiredService<IGrainFactory>().GetTenantDirectory(Key.Tenant)
+                    .ReserveAsync(Key.ToString(), _shared.Limits.MaxPerTenant);
+            }
+
             if (creates)
             {
                 State.Access = new AccessList(CallerContext.Principal, [], []);
+                State.Unlisted = !listed;
             }
 
             // Validation happens inside apply before anything changes: a refused mutation leaves the state as it was.
@@ -787,7 +767,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
     private void ListInDirectoryIfNeeded()
     {
-        if (State.Created && !State.Listed && !_registering && !_deactivating)
+        if (State.Created && !State.Listed && !State.Unlisted && !_registering && !_deactivating)
         {
             // Not awaited: the mutation is stored and answered now. The directory reads the entry back from this
             // resource after this turn has ended.

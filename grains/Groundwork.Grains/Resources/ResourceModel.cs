@@ -24,6 +24,10 @@ public abstract class ResourceHead
     /// <summary>Whether the tenant directory has recorded the current entry.</summary>
     public bool Listed { get; set; }
 
+    /// <summary>Kept out of the tenant directory (and its per-tenant count), as a direct conversation is.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Unlisted { get; set; }
+
     /// <summary>
     /// The newest feed entries and operation records, kept here until they add up to a row batch and are moved to
     /// their collections (see <see cref="TailRow"/>); absent when empty.
@@ -102,6 +106,19 @@ public abstract class ResourceOptions
     /// <summary>Changes kept for feed watchers; a cursor older than these must resync. Default 1,000.</summary>
     [Range(1, int.MaxValue)]
     public int FeedRetention { get; set; } = 1_000;
+
+    /// <summary>
+    /// How old a retained change may be and still be served; a cursor before the oldest young enough must resync.
+    /// Default none: retention by count only.
+    /// </summary>
+    public TimeSpan? FeedRetentionAge { get; set; }
+
+    /// <summary>
+    /// Resources of this kind one tenant may hold, counted by its directory when one is created (those kept out of the
+    /// directory, such as direct conversations, not counted). Default 100,000.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxPerTenant { get; set; } = 100_000;
 
     /// <summary>Feed watchers open on one resource at once, from all callers. Default 1,000.</summary>
     [Range(1, int.MaxValue)]

@@ -38,6 +38,9 @@ public sealed class TenantDirectoryGrain(
     private readonly int _maxEntries = options.Value.MaxDirectoryEntries;
     private readonly Dictionary<string, ResourceSummary> _entries = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _countByKind = new(StringComparer.Ordinal);
+    // Places held for resources being created: their kind and until when.
+    private readonly Dictionary<string, (string Kind, DateTimeOffset Until)> _reserved = new(StringComparer.Ordinal);
     private long? _etag;
     private Task? _flushing;
     private Task? _queued;
@@ -55,7 +58,7 @@ public sealed class TenantDirectoryGrain(
             _etag = head.ETag;
             foreach (var row in await store.ReadRowsAsync(StorageNames.Directory, this.GetGrainId(), Entries))
             {
-                _entries[row.Key] = JsonStateSerializer.FromUtf8<ResourceSummary>(row.Payload);
+                Add(row.Key, JsonStateSerializer.FromUtf8<ResourceSummary>(row.Payload));
             }
 
             return;
@@ -65,9 +68,49 @@ public sealed class TenantDirectoryGrain(
         await legacyStorage.ReadStateAsync(StorageNames.Directory, this.GetGrainId(), legacy);
         foreach (var (key, summary) in legacy.State?.Entries ?? [])
         {
-            _entries[key] = summary;
+            Add(key, summary);
             _dirty.Add(key);
         }
+    }
+
+    /// <inheritdoc/>
+    public Task ReserveAsync(string key, int maxOfKind)
+    {
+        var resourceKey = ResourceKey.Parse(key);
+        if (resourceKey.Tenant != Tenant)
+        {
+            throw new InvalidRequestException(nameof(key), $"'{key}' is not a resource of tenant '{Tenant}'");
+        }
+
+        if (_entries.ContainsKey(key))
+        {
+            return Task.CompletedTask;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        foreach (var (held, (_, until)) in _reserved.ToList())
+        {
+            if (until <= now)
+            {
+                _reserved.Remove(held);
+            }
+        }
+
+        var kind = resourceKey.Kind;
+        var count = _countByKind.GetValueOrDefault(kind) + _reserved.Count(r => r.Value.Kind == kind && r.Key != key);
+        if (count >= maxOfKind)
+        {
+            throw new LimitExceededException($"{Resources.ResourceBlocks.LimitPrefix(ResourceKinds.BlockOf(kind))}:{nameof(Resources.ResourceOptions.MaxPerTenant)}", maxOfKind, count + 1);
+        }
+
+        var total = _entries.Count + _reserved.Count(r => r.Key != key);
+        if (total >= _maxEntries)
+        {
+            throw new LimitExceededException($"Tenants:{nameof(TenantOptions.MaxDirectoryEntries)}", _maxEntries, total + 1);
+        }
+
+        _reserved[key] = (kind, now + TimeSpan.FromMinutes(1));
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc/>
@@ -87,12 +130,13 @@ public sealed class TenantDirectoryGrain(
             return;
         }
 
-        if (existing is null && _entries.Count >= _maxEntries)
+        if (existing is null && !_reserved.ContainsKey(key) && _entries.Count + _reserved.Count >= _maxEntries)
         {
             throw new LimitExceededException($"Tenants:{nameof(TenantOptions.MaxDirectoryEntries)}", _maxEntries, _entries.Count + 1);
         }
 
-        _entries[key] = summary;
+        _reserved.Remove(key);
+        Add(key, summary);
         _dirty.Add(key);
         await FlushAsync();
     }
@@ -108,6 +152,18 @@ public sealed class TenantDirectoryGrain(
             .OrderBy(e => e.Key, StringComparer.Ordinal)
             .ToList();
         return Task.FromResult(result);
+    }
+
+    private void Add(string key, ResourceSummary summary)
+    {
+        if (_entries.TryAdd(key, summary))
+        {
+            _countByKind[summary.Entry.Kind] = _countByKind.GetValueOrDefault(summary.Entry.Kind) + 1;
+        }
+        else
+        {
+            _entries[key] = summary;
+        }
     }
 
     private static bool SameAs(ResourceSummary a, ResourceSummary b) =>

@@ -5,7 +5,7 @@ namespace Groundwork.Grains.Tests.Kit;
 
 /// <summary>
 /// A one-silo cluster with settings the shared fixture cannot have: no idempotency window (only the minimum count
-/// keeps operation ids), a large directory, many watchers per key, a one-second credential cache and a small chat rate limit.
+/// keeps operation ids), a large directory, many watchers per key, a one-second credential cache, and chat with a small rate, 5 channels per tenant and a feed served for 2 s.
 /// </summary>
 public sealed class KitFixture : IAsyncLifetime
 {
@@ -18,6 +18,8 @@ public sealed class KitFixture : IAsyncLifetime
         ["Groundwork:Access:CredentialCacheDuration"] = "00:00:01",
         ["Groundwork:Chat:PostBurst"] = "3",
         ["Groundwork:Chat:PostRate"] = "5",
+        ["Groundwork:Chat:MaxPerTenant"] = "5",
+        ["Groundwork:Chat:FeedRetentionAge"] = "00:00:02",
     };
 
     /// <summary>The cluster.</summary>

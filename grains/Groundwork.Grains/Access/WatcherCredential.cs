@@ -1,0 +1,49 @@
+using Groundwork.Access;
+using Groundwork.Grains.Telemetry;
+
+namespace Groundwork.Grains.Access;
+
+/// <summary>
+/// The credential of a long watch (a feed, live state, presence), as verified when it started. A watch can stay open
+/// for hours, so the caller's right is checked again on every batch (access changes) and the key is verified again
+/// every <paramref name="recheck"/> (revocation, role changes) through the silo's shared cache: many watchers with one
+/// key make one tenant call per period, not one each. Made in the call that starts the watch.
+/// </summary>
+internal sealed class WatcherCredential(CredentialVerifier verifier, TimeProvider time, TimeSpan recheck)
+{
+    private Caller? _caller = CallerContext.Current;
+    private DateTimeOffset _verifiedAt = time.GetUtcNow();
+
+    /// <summary>The key the watch was started with, if any.</summary>
+    public string? ApiKey { get; } = RequestContext.Get(CallHeaders.ApiKey) as string;
+
+    private string? OnBehalfOf { get; } = RequestContext.Get(CallHeaders.OnBehalfOf) as string;
+
+    /// <summary>Verifies the key again when due, then asks <paramref name="mayRead"/>; a refusal ends the watch.</summary>
+    public async ValueTask CheckAsync(Func<Caller, AccessDeniedException?> mayRead)
+    {
+        if (_caller is null)
+        {
+            return;
+        }
+
+        if (time.GetUtcNow() - _verifiedAt >= recheck)
+        {
+            try
+            {
+                _caller = await verifier.VerifyAsync(ApiKey, OnBehalfOf, maxAge: recheck);
+            }
+            catch (AccessDeniedException denied)
+            {
+                throw GroundworkMetrics.Refused(denied);
+            }
+
+            _verifiedAt = time.GetUtcNow();
+        }
+
+        if (mayRead(_caller) is { } refusal)
+        {
+            throw GroundworkMetrics.Refused(refusal);
+        }
+    }
+}
