@@ -30,7 +30,7 @@ internal sealed class BenchFixture : IAsyncDisposable
 /// <summary>The measurements. Each prints what it did, how many times, and percentiles of what it measured.</summary>
 internal static class Bench
 {
-    public static async Task<string> RunAsync(BenchFixture bench)
+    public static async Task<string> RunAsync(BenchFixture bench, string? chatAcrossSilos)
     {
         // GROUNDWORK_BENCH names one part to run (README); unset, all of them.
         var part = Environment.GetEnvironmentVariable("GROUNDWORK_BENCH");
@@ -75,7 +75,7 @@ internal static class Bench
             // GROUNDWORK_BENCH=chat: only the chat rows, which replace the chat section of the page as it is.
             if (part == "chat")
             {
-                return Report([], [], [], await ChatBench.RunAsync(fixture, tenant));
+                return Report([], [], [], await ChatBench.RunAsync(fixture, tenant, chatAcrossSilos));
             }
 
             // GROUNDWORK_BENCH=memory: only the heap per idle activation.
@@ -131,7 +131,7 @@ internal static class Bench
             rows.Add(string.Create(CultureInfo.InvariantCulture,
                 $"| durable list writes with 64 lists (above) against SQLite's single-row commits (same run, same disk) | | **{at64 / singleRowCommits:F2}x**: group commit shares each fsync among the writes waiting for it | | |"));
             rows.AddRange(await MemoryBench.RunAsync(fixture, tenant));
-            chat = await ChatBench.RunAsync(fixture, tenant);
+            chat = await ChatBench.RunAsync(fixture, tenant, chatAcrossSilos);
         }
 
         // GROUNDWORK_BENCH=lists skips the flood (minutes) while tuning; docs/benchmarks.md is written from a full run.

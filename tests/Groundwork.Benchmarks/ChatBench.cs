@@ -18,7 +18,7 @@ internal static class ChatBench
 {
     private const int Million = 1_000_000;
 
-    public static async Task<List<string>> RunAsync(ClusterFixture fixture, TestTenant tenant)
+    public static async Task<List<string>> RunAsync(ClusterFixture fixture, TestTenant tenant, string? acrossSilos)
     {
         var rows = new List<string>();
         var client = fixture.Client;
@@ -38,6 +38,10 @@ internal static class ChatBench
             $"| post with operation id, 100 channels written in parallel (each acknowledged once durable) | {latencies.Count:N0} | **{rate:N0} posts/s** | {Bench.Percentile(latencies, 0.5):F2} ms | {Bench.Percentile(latencies, 0.99):F2} ms |"));
 
         rows.Add(await DeliveryAsync(client, tenant));
+        if (acrossSilos is not null)
+        {
+            rows.Add(acrossSilos);
+        }
 
         // A channel of 1,000,000 messages, written in the stored format (posting them one by one would take a quarter
         // of an hour), checked through the grain, then timed against an empty channel in the same loop.
@@ -151,7 +155,7 @@ internal static class ChatBench
         await Task.WhenAll(watchers).WaitAsync(TimeSpan.FromMinutes(2));
         var samples = latencies.ToList();
         return string.Create(CultureInfo.InvariantCulture,
-            $"| one post delivered to 1,000 watchers of one channel (one silo, watchers in the benchmark's process; {Posts} posts 200 ms apart, timed from the post to each watcher's receipt) | {samples.Count:N0} | {samples.Average():F2} ms mean (goal across the 3 silos of the cluster harness: p99 under 50 ms; not measured there yet) | {Bench.Percentile(samples, 0.5):F2} ms | {Bench.Percentile(samples, 0.99):F2} ms |");
+            $"| one post delivered to 1,000 watchers of one channel (one silo, watchers in the benchmark's process; {Posts} posts 200 ms apart, timed from the post to each watcher's receipt) | {samples.Count:N0} | {samples.Average():F2} ms mean (the goal is across the 3 silos: next row) | {Bench.Percentile(samples, 0.5):F2} ms | {Bench.Percentile(samples, 0.99):F2} ms |");
     }
 
     private static async Task<double> TimeAsync<T>(Func<Task<T>> call)

@@ -258,6 +258,7 @@ public sealed class ClusterHarness : IAsyncLifetime
     {
         var clock = Stopwatch.StartNew();
         var last = -1;
+        Exception? error = null;
         while (clock.Elapsed < timeout)
         {
             try
@@ -272,12 +273,13 @@ public sealed class ClusterHarness : IAsyncLifetime
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
                 // A silo is going or coming; ask again.
+                error = exception;
             }
 
             await Task.Delay(200);
         }
 
-        throw new TimeoutException($"{count} active silos expected within {timeout}, last seen {last}.\n{Logs()}");
+        throw new TimeoutException($"{count} active silos expected within {timeout}, last seen {last}{(error is null ? "" : $" (last error: {error.GetType().Name}: {error.Message})")}.\n{Logs()}");
     }
 
     /// <summary>Starts a silo that is not running and waits until it is ready and the cluster has all silos.</summary>

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Groundwork.Access;
+using Groundwork.Chat;
+using Groundwork.Client;
+using Groundwork.Cluster.Tests.Harness;
+using Groundwork.Tenants;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Groundwork.Benchmarks;
+
+/// <summary>
+/// One post delivered to 1,000 watchers spread over the 3 silos of the cluster harness (the processes
+/// docker-compose.yml describes: Redis, TLS, 127.0.0.11-13), as 10 members with 100 watches each, on every gateway.
+/// </summary>
+internal static class ClusterChatBench
+{
+    public static async Task<string> RunAsync()
+    {
+        const int Members = 10;
+        const int WatchesEach = 100;
+        const int Posts = 30;
+        var harness = new ClusterHarness();
+        await harness.InitializeAsync();
+        try
+        {
+            var tenant = "chatbench" + Guid.NewGuid().ToString("n")[..6];
+            var grains = harness.Client;
+            var owner = (await grains.GetTenant(tenant).CreateAsync("Chat bench", "owner")).Key;
+            var keys = new List<string>();
+            var key = $"{tenant}/channel/all";
+            using (GroundworkCredentials.Use(owner))
+            {
+                await grains.GetChannel(key).CreateAsync(new NewChannel("all"));
+                for (var m = 0; m < Members; m++)
+                {
+                    await grains.GetTenant(tenant).SetMemberAsync($"m{m}", TenantRole.Member);
+                    keys.Add((await grains.GetTenant(tenant).IssueKeyAsync($"m{m}", KeyScope.Standard)).Key);
+                }
+            }
+
+            var hosts = new List<Microsoft.Extensions.Hosting.IHost>();
+            foreach (var silo in harness.Silos)
+            {
+                hosts.Add(await harness.ConnectThroughAsync(silo));
+            }
+
+            var channelHost = (await harness.HostOfAsync(grains.GetChannel(key)))?.Name ?? "?";
+            long from;
+            using (GroundworkCredentials.Use(owner))
+            {
+                from = (await grains.GetChannel(key).GetAsync()).Version;
+            }
+
+            var sentAt = new ConcurrentDictionary<long, long>();
+            var latencies = new ConcurrentBag<double>();
+            var ready = 0;
+            var watchers = new List<Task>();
+            for (var w = 0; w < Members * WatchesEach; w++)
+            {
+                var member = w % Members;
+                var client = hosts[w % hosts.Count].Services.GetRequiredService<IClusterClient>();
+                using (GroundworkCredentials.Use(keys[member]))
+                {
+                    if (w < Members)
+                    {
+                        await client.GetChannel(key).JoinAsync();
+                    }
+
+                    watchers.Add(Task.Run(async () =>
+                    {
+                        await using var feed = client.GetChannel(key).WatchAsync(from).GetAsyncEnumerator();
+                        var first = feed.MoveNextAsync();
+                        Interlocked.Increment(ref ready);
+                        var seen = 0;
+                        for (var moved = await first; moved; moved = seen < Posts && await feed.MoveNextAsync())
+                        {
+                            var received = Stopwatch.GetTimestamp();
+                            if (feed.Current.Kind == ChannelChangeKind.Posted && sentAt.TryGetValue(feed.Current.Sequence, out var sent))
+                            {
+                                latencies.Add(Stopwatch.GetElapsedTime(sent, received).TotalMilliseconds);
+                                seen++;
+                            }
+                        }
+                    }));
+                }
+            }
+
+            while (Volatile.Read(ref ready) < watchers.Count)
+            {
+                await Task.Delay(50);
+            }
+
+            await Task.Delay(2_000); // every watch open at the grain
+            long version;
+            using (GroundworkCredentials.Use(owner))
+            {
+                version = (await grains.GetChannel(key).GetAsync()).Version;
+            }
+
+            for (var i = 0; i < Posts; i++)
+            {
+                // Posters take turns, so none goes past a member's rate (1 a second after a burst of 10).
+                using (GroundworkCredentials.Use(keys[i % Members]))
+                {
+                    sentAt[version + i + 1] = Stopwatch.GetTimestamp();
+                    await grains.GetChannel(key).PostAsync(new NewMessage($"to all {i}"));
+                }
+
+                await Task.Delay(250);
+            }
+
+            await Task.WhenAll(watchers).WaitAsync(TimeSpan.FromMinutes(2));
+            foreach (var host in hosts)
+            {
+                await host.StopAsync();
+                host.Dispose();
+            }
+
+            var samples = latencies.ToList();
+            return string.Create(CultureInfo.InvariantCulture,
+                $"| one post delivered to 1,000 watchers over the 3 silos of the cluster harness (10 members x 100 watches, a third through each gateway over TLS; the channel on {channelHost}; {Posts} posts 250 ms apart, timed from the post to each receipt) | {samples.Count:N0} | {samples.Average():F2} ms mean (goal: p99 under 50 ms) | {Bench.Percentile(samples, 0.5):F2} ms | {Bench.Percentile(samples, 0.99):F2} ms |");
+        }
+        finally
+        {
+            await harness.DisposeAsync();
+        }
+    }
+}
