@@ -72,6 +72,11 @@ internal static class Bench
                 return Report(SqliteFloorBench.Run().Rows, [], [], []);
             }
 
+            if (part == "chat-posts")
+            {
+                return Report([], [], [], await ChatBench.PostsOnlyAsync(fixture, tenant));
+            }
+
             // GROUNDWORK_BENCH=chat: only the chat rows, which replace the chat section of the page as it is.
             if (part == "chat")
             {
