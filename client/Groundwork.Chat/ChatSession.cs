@@ -85,22 +85,24 @@ internal sealed class ChatSession(IClusterClient grains, string tenant, string m
     {
         ArgumentNullException.ThrowIfNull(command);
         var options = new MutationOptions(OperationId: Guid.NewGuid().ToString("n"));
-        Notice = "";
         _typingSent = default; // a post ends typing on the server: the next key says so again at once
+        Notice = command.Verb == "help" ? command.Text : "";
         try
         {
-            object? _ = command.Verb switch
+            var call = command.Verb switch
             {
-                "quit" => null,
-                "help" => Notice = command.Text,
-                "post" when command.Text.Length == 0 => null,
-                "post" => await Channel.PostAsync(new NewMessage(command.Text), options),
-                "reply" => await Channel.PostAsync(new NewMessage(command.Text, ReplyTo: command.Target), options),
-                "edit" => await Channel.EditAsync(command.Target, command.Text, options),
-                "delete" => await Channel.DeleteAsync(command.Target, options),
-                "pin" => await Channel.PinAsync(command.Target, options: options),
-                _ => await Channel.ReactAsync(command.Target, command.Text, command.Verb == "react", options),
+                "post" when command.Text.Length > 0 => Channel.PostAsync(new NewMessage(command.Text), options),
+                "reply" => Channel.PostAsync(new NewMessage(command.Text, ReplyTo: command.Target), options),
+                "edit" => Channel.EditAsync(command.Target, command.Text, options),
+                "delete" => Channel.DeleteAsync(command.Target, options),
+                "pin" => Channel.PinAsync(command.Target, options: options),
+                "react" or "unreact" => Channel.ReactAsync(command.Target, command.Text, command.Verb == "react", options),
+                _ => null, // quit, help, an empty line
             };
+            if (call is not null)
+            {
+                await call;
+            }
         }
         catch (GroundworkException refused)
         {

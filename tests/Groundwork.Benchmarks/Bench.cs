@@ -167,17 +167,28 @@ internal static class Bench
         return elapsed;
     }
 
-    /// <summary>Deactivates the list, waits for it to go, then times the read that activates it again.</summary>
+    /// <summary>How long one call takes, in milliseconds.</summary>
+    public static async Task<double> TimeAsync<T>(Func<Task<T>> call)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await call();
+        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    /// <summary>Deactivates <paramref name="grain"/>, waits for it to go, then times <paramref name="read"/>, which activates it again.</summary>
+    public static async Task<double> ActivationAsync<T>(IAddressable grain, Func<Task<T>> read)
+    {
+        await grain.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        await Task.Delay(200);
+        return await TimeAsync(read);
+    }
+
     private static async Task<List<double>> ActivationsAsync(IListGrain list, int count)
     {
         var samples = new List<double>(count);
         for (var i = 0; i < count; i++)
         {
-            await list.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
-            await Task.Delay(200);
-            var started = Stopwatch.GetTimestamp();
-            await list.GetAsync();
-            samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            samples.Add(await ActivationAsync(list, list.GetAsync));
         }
 
         return samples;
@@ -188,9 +199,7 @@ internal static class Bench
         var samples = new List<double>(count);
         for (var i = 0; i < count; i++)
         {
-            var started = Stopwatch.GetTimestamp();
-            await call(i);
-            samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            samples.Add(await TimeAsync(() => call(i)));
         }
 
         return samples;

@@ -302,6 +302,15 @@ public sealed class InvalidRequestException : GroundworkException
         Reason = Echo(reason, 512);
     }
 
+    /// <summary>Throws the error for <paramref name="field"/> when <paramref name="value"/> is null (an argument a client left out).</summary>
+    public static void ThrowIfNull([System.Diagnostics.CodeAnalysis.NotNull] object? value, string field)
+    {
+        if (value is null)
+        {
+            throw new InvalidRequestException(field, "must not be null");
+        }
+    }
+
     /// <summary>The argument or field at fault.</summary>
     [Id(0)] public string Field { get; private set; } = "";
 

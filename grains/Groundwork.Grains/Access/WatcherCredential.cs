@@ -14,6 +14,16 @@ internal sealed class WatcherCredential(CredentialVerifier verifier, TimeProvide
     private Caller? _caller = CallerContext.Current;
     private DateTimeOffset _verifiedAt = time.GetUtcNow();
 
+    /// <summary>
+    /// How often a watch verifies its key again: twice per credential-cache period, with answers at most half a period
+    /// old, so a revoked key ends its watches within one period while many watchers of one key share one tenant call.
+    /// </summary>
+    public static TimeSpan RecheckEvery(AccessOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.CredentialCacheDuration > TimeSpan.Zero ? options.CredentialCacheDuration / 2 : TimeSpan.FromSeconds(1);
+    }
+
     /// <summary>The key the watch was started with, if any.</summary>
     public string? ApiKey { get; } = RequestContext.Get(CallHeaders.ApiKey) as string;
 

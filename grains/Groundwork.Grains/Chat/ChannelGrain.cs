@@ -105,7 +105,7 @@ public sealed partial class ChannelGrain(
     public Task<MutationResult> CreateAsync(NewChannel settings, MutationOptions? options = null) =>
         Membership(channel.CreateAsync(options, () =>
         {
-            Required(settings, "channel");
+            InvalidRequestException.ThrowIfNull(settings, "channel");
             if (channel.Key.Name.StartsWith(ChannelKeys.DirectPrefix, StringComparison.Ordinal))
             {
                 throw new InvalidRequestException("key", $"names starting with '{ChannelKeys.DirectPrefix}' are for direct conversations: use OpenDirectAsync");
@@ -143,7 +143,7 @@ public sealed partial class ChannelGrain(
 
         return Membership(channel.CreateAsync(options, () =>
         {
-            Required(members, nameof(members));
+            InvalidRequestException.ThrowIfNull(members, nameof(members));
             var caller = CallerContext.Principal;
             var all = members.Append(caller).Distinct(StringComparer.Ordinal).ToList();
             foreach (var member in all)
@@ -194,7 +194,7 @@ public sealed partial class ChannelGrain(
     public Task<MutationResult> SetTopicAsync(string topic, MutationOptions? options = null) =>
         channel.MutateAsync(options, () =>
         {
-            Required(topic, nameof(topic));
+            InvalidRequestException.ThrowIfNull(topic, nameof(topic));
             ValidateTopic(topic);
             State.Topic = topic;
             return new Applied<ChannelChange>(s => new ChannelChange(s.Sequence, ChannelChangeKind.TopicChanged, s.At, s.By, Topic: topic));
@@ -258,7 +258,7 @@ public sealed partial class ChannelGrain(
     public Task<MutationResult> InviteAsync(IReadOnlyList<string> principals, MutationOptions? options = null) =>
         Membership(channel.MutateAsync(options, () =>
         {
-            Required(principals, nameof(principals));
+            InvalidRequestException.ThrowIfNull(principals, nameof(principals));
             NotDirect("joined by invitation: its members are fixed");
             if (principals.Count > _limits.MaxInvites)
             {
@@ -355,8 +355,8 @@ public sealed partial class ChannelGrain(
         await EnsureIndexForCloseAsync();
         return await channel.MutateAsync(options, () =>
         {
-            Required(message, nameof(message));
-            ValidateContent(message!.Text, message.Payload, message.Attachments);
+            InvalidRequestException.ThrowIfNull(message, nameof(message));
+            ValidateContent(message.Text, message.Payload, message.Attachments);
             var mentions = ValidateMentions(message.Mentions);
             if (message.MentionChannel && !IsPrivileged() && CallerRole() < ChannelRole.Moderator)
             {
@@ -455,7 +455,7 @@ public sealed partial class ChannelGrain(
                 throw new InvalidRequestException(nameof(message), "the message is deleted");
             }
 
-            Required(text, nameof(text));
+            InvalidRequestException.ThrowIfNull(text, nameof(text));
             ValidateContent(text, found.Message.Payload, found.Message.Attachments);
             if (found.Message.Edits >= _limits.MaxEdits)
             {
@@ -929,14 +929,12 @@ public sealed partial class ChannelGrain(
         return new AccessDeniedException(AccessDenialReason.NotOnAccessList, $"'{caller.Principal}' may not {requirement.ToString().ToLowerInvariant()} this channel: {why}");
     }
 
-    /// <summary>Tenant admins and owners (and silo code) may do everything a channel owner may.</summary>
-    private static bool IsPrivileged() => CallerContext.Current switch
-    {
-        null => true,
-        { IsOperator: true } => true,
-        { Role: >= TenantRole.Admin, Holder: null or { Role: >= TenantRole.Admin } } => true,
-        _ => false,
-    };
+    /// <summary>
+    /// Tenant admins and owners (and silo code) may do everything a channel owner may: what the shared policy lets
+    /// administer the tenant itself (an edge key only as far as its holder may).
+    /// </summary>
+    private bool IsPrivileged() =>
+        CallerContext.Current is not { } caller || AccessPolicy.Check(caller, Requirement.Admin, channel.Key.Tenant, access: null) is null;
 
     private ChannelRole? CallerRole() => _members.TryGetValue(CallerContext.Principal, out var me) ? me.Role : null;
 
@@ -1148,9 +1146,7 @@ public sealed partial class ChannelGrain(
     {
         if (page == State.Pages - 1)
         {
-            var items = _open!.Items;
-            return new PageEntry(items.Count > 0 ? items[0].Seq : State.OpenFirst, items.Count > 0 ? items[^1].Seq : State.OpenFirst,
-                items.Count(m => m.Root is null), items.Count(m => m.Root is null && !m.IsDeleted));
+            return PageEntry.Of(_open!.Items, State.OpenFirst);
         }
 
         var chunk = await IndexAsync(page / IndexSpan);
@@ -1170,29 +1166,14 @@ public sealed partial class ChannelGrain(
             return State.Pages - 1;
         }
 
-        var index = UpperBound(State.IndexStarts, seq) - 1;
+        var index = CountAtOrBelow(State.IndexStarts, seq, static start => start) - 1;
         if (index < 0)
         {
             return -1;
         }
 
-        var entries = (await IndexAsync(index)).Pages;
-        var low = 0;
-        var high = entries.Count - 1;
-        while (low < high)
-        {
-            var mid = (low + high + 1) / 2;
-            if (entries[mid].First <= seq)
-            {
-                low = mid;
-            }
-            else
-            {
-                high = mid - 1;
-            }
-        }
-
-        return (index * IndexSpan) + low;
+        // The chunk's first page starts at or before the sequence, so at least one entry counts.
+        return (index * IndexSpan) + CountAtOrBelow((await IndexAsync(index)).Pages, seq, static entry => entry.First) - 1;
     }
 
     private async ValueTask<Located?> LocateAsync(long seq)
@@ -1209,9 +1190,14 @@ public sealed partial class ChannelGrain(
         }
 
         var chunk = await PageAsync(page);
-        var index = chunk.Items.BinarySearch(new StoredMessage(seq, "", default, ""), BySequence.Instance);
+        var index = CountAtOrBelow(chunk.Items, seq, static message => message.Seq) - 1;
+        if (index < 0 || chunk.Items[index].Seq != seq)
+        {
+            return null;
+        }
+
         var summary = page == State.Pages - 1 ? null : await IndexAsync(page / IndexSpan);
-        return index < 0 ? null : new Located(page, chunk, index, chunk.Items[index], summary);
+        return new Located(page, chunk, index, chunk.Items[index], summary);
     }
 
     /// <summary>A changed message goes back to its page, which the commit writes.</summary>
@@ -1258,8 +1244,7 @@ public sealed partial class ChannelGrain(
         else if (_open.Items.Count >= _limits.MessagesPerPage || (_open.Items.Count > 0 && _open.Items.Sum(m => m.ApproximateBytes) + message.ApproximateBytes > PageBytes))
         {
             var closing = State.Pages - 1;
-            var items = _open.Items;
-            var entry = new PageEntry(items[0].Seq, items[^1].Seq, items.Count(m => m.Root is null), items.Count(m => m.Root is null && !m.IsDeleted));
+            var entry = PageEntry.Of(_open.Items, State.OpenFirst);
             if (closing % IndexSpan == 0)
             {
                 _lastIndex = new IndexChunk();
@@ -1369,14 +1354,15 @@ public sealed partial class ChannelGrain(
         return low;
     }
 
-    private static int UpperBound(List<long> sorted, long value)
+    /// <summary>How many of <paramref name="sorted"/> (ascending by <paramref name="key"/>) have a key at or below <paramref name="value"/>.</summary>
+    private static int CountAtOrBelow<T>(IReadOnlyList<T> sorted, long value, Func<T, long> key)
     {
         var low = 0;
         var high = sorted.Count;
         while (low < high)
         {
             var mid = (low + high) / 2;
-            if (sorted[mid] <= value)
+            if (key(sorted[mid]) <= value)
             {
                 low = mid + 1;
             }
@@ -1387,13 +1373,6 @@ public sealed partial class ChannelGrain(
         }
 
         return low;
-    }
-
-    private sealed class BySequence : IComparer<StoredMessage>
-    {
-        public static readonly BySequence Instance = new();
-
-        public int Compare(StoredMessage? x, StoredMessage? y) => x!.Seq.CompareTo(y!.Seq);
     }
 
     // ---- Shapes and checks ----
@@ -1442,13 +1421,6 @@ public sealed partial class ChannelGrain(
         }
     }
 
-    private static void Required(object? value, string field)
-    {
-        if (value is null)
-        {
-            throw new InvalidRequestException(field, "must not be null");
-        }
-    }
 
     private void ValidateName(string name)
     {
@@ -1473,8 +1445,8 @@ public sealed partial class ChannelGrain(
 
     private void ValidateContent(string? text, string? payload, IReadOnlyList<Attachment>? attachments)
     {
-        Required(text, "text");
-        if (text!.Length > _limits.MaxTextLength)
+        InvalidRequestException.ThrowIfNull(text, "text");
+        if (text.Length > _limits.MaxTextLength)
         {
             throw channel.Limit(nameof(ChatOptions.MaxTextLength), _limits.MaxTextLength, text.Length);
         }

@@ -118,7 +118,16 @@ public sealed class MessageChunk : ElementPage<StoredMessage>;
 /// <param name="Last">Its last sequence.</param>
 /// <param name="TopLevel">Messages in it that are not replies, tombstones included.</param>
 /// <param name="Live">Of those, the ones not deleted.</param>
-public sealed record PageEntry(long First, long Last, int TopLevel, int Live);
+public sealed record PageEntry(long First, long Last, int TopLevel, int Live)
+{
+    /// <summary>The summary of <paramref name="page"/>; an empty page's first and last are <paramref name="whenEmpty"/>.</summary>
+    public static PageEntry Of(IReadOnlyList<StoredMessage> page, long whenEmpty)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        return new(page.Count > 0 ? page[0].Seq : whenEmpty, page.Count > 0 ? page[^1].Seq : whenEmpty,
+            page.Count(m => m.Root is null), page.Count(m => m.Root is null && !m.IsDeleted));
+    }
+}
 
 /// <summary>The summaries of <see cref="ChannelHead.IndexSpan"/> consecutive closed pages (collection <c>index</c>, chunk <c>x{n}</c>).</summary>
 public sealed class IndexChunk

@@ -24,8 +24,24 @@ public sealed class InboxGrain(
     public const string StateName = "inbox";
 
     private readonly ChatOptions _limits = options.Value;
+    private ResourceKey? _key;
+    private bool _parsed;
+    private AccessRule? _rule;
 
-    private ResourceKey? Key => ResourceKey.TryParse(this.GetPrimaryKeyString(), out var key) && key.Kind == "inbox" ? key : null;
+    // Parsed once: the access filter asks for the tenant, the key's error and the rule on every call.
+    private ResourceKey? Key
+    {
+        get
+        {
+            if (!_parsed)
+            {
+                _key = ResourceKey.TryParse(this.GetPrimaryKeyString(), out var key) && key.Kind == "inbox" ? key : null;
+                _parsed = true;
+            }
+
+            return _key;
+        }
+    }
 
     /// <inheritdoc/>
     public string? Tenant => Key?.Tenant;
@@ -37,7 +53,7 @@ public sealed class InboxGrain(
     public AccessList? AccessList => null;
 
     /// <inheritdoc/>
-    public AccessRule? Rule => Allows;
+    public AccessRule? Rule => _rule ??= Allows;
 
     /// <inheritdoc/>
     public async Task<InboxPage> ListAsync(int offset = 0, int limit = 50)

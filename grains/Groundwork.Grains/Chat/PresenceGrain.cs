@@ -106,7 +106,7 @@ public sealed class PresenceGrain(
 
         // A watch can stay open for hours: its key is verified again each half credential-cache period, as feeds do,
         // so a revoked key stops seeing who is around.
-        var recheck = access.Value.CredentialCacheDuration > TimeSpan.Zero ? access.Value.CredentialCacheDuration / 2 : TimeSpan.FromSeconds(1);
+        var recheck = WatcherCredential.RecheckEvery(access.Value);
         var credential = new WatcherCredential(verifier, time, recheck);
         while (true)
         {
@@ -233,11 +233,7 @@ public sealed class PresenceGrain(
 
     private static void ValidatePrincipals(IReadOnlyList<string> principals)
     {
-        if (principals is null)
-        {
-            throw new InvalidRequestException(nameof(principals), "must not be null");
-        }
-
+        InvalidRequestException.ThrowIfNull(principals, nameof(principals));
         if (principals.Count > MaxPrincipals)
         {
             throw new LimitExceededException("Chat:PresencePrincipals", MaxPrincipals, principals.Count);

@@ -73,7 +73,7 @@ public sealed class ListGrain(
     public Task<MutationResult> AddItemAsync(NewItem item, int? position = null, MutationOptions? options = null) =>
         list.MutateAsync(options, () =>
         {
-            Required(item, nameof(item));
+            InvalidRequestException.ThrowIfNull(item, nameof(item));
             ValidateItemTitle(item.Title);
             ValidateNotes(item.Notes);
             ValidateAssignee(item.Assignee);
@@ -98,7 +98,7 @@ public sealed class ListGrain(
     public Task<MutationResult> EditItemAsync(string itemId, ItemEdit edit, MutationOptions? options = null) =>
         list.MutateAsync(options, () =>
         {
-            Required(edit, nameof(edit));
+            InvalidRequestException.ThrowIfNull(edit, nameof(edit));
             var index = IndexOf(itemId);
             if (edit.Title is not null)
             {
@@ -387,13 +387,6 @@ public sealed class ListGrain(
     /// <summary>The head's page index follows the pages (it changes only when a page is added or removed).</summary>
     private void IndexPages() => State.Pages = [.. _pages.Select(p => p.Id)];
 
-    private static void Required(object? value, string field)
-    {
-        if (value is null)
-        {
-            throw new InvalidRequestException(field, "must not be null");
-        }
-    }
 
     private void ValidateTitle(string title)
     {

@@ -243,10 +243,8 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
     public void SetAccess(IReadOnlyList<string> editors, IReadOnlyList<string> viewers, bool tenantReadable)
     {
-        if (editors is null || viewers is null)
-        {
-            throw new InvalidRequestException(editors is null ? nameof(editors) : nameof(viewers), "must not be null");
-        }
+        InvalidRequestException.ThrowIfNull(editors, nameof(editors));
+        InvalidRequestException.ThrowIfNull(viewers, nameof(viewers));
 
         var total = editors.Count + viewers.Count;
         if (total > _shared.Limits.MaxAccessEntries)

@@ -25,10 +25,7 @@ internal sealed class ResourceServices
         WatcherCount = services.GetRequiredService<WatcherCount>();
         Time = services.GetRequiredService<TimeProvider>();
         Logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Groundwork.Grains.Resources." + Block);
-        var cache = services.GetRequiredService<IOptions<AccessOptions>>().Value.CredentialCacheDuration;
-        // Re-verified twice per cache period with answers at most half a period old: a revoked key ends its feeds
-        // within one credential-cache period, as before, while many watchers of one key share one tenant call.
-        RecheckAccessEvery = cache > TimeSpan.Zero ? cache / 2 : TimeSpan.FromSeconds(1);
+        RecheckAccessEvery = WatcherCredential.RecheckEvery(services.GetRequiredService<IOptions<AccessOptions>>().Value);
     }
 
     /// <summary>The resource kind (<c>list</c>), also the state name in storage.</summary>
