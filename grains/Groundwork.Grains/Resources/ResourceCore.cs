@@ -126,7 +126,9 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
     private bool _registering;
     private ResourceKey? _key;
     private InvalidResourceKeyException? _keyError;
+    // Watches of either kind (the limit counts both), and feed watches alone (the retained feed is loaded for them).
     private int _watchers;
+    private int _feedWatchers;
     private AccessRule? _rule;
 
     public ResourceCore(IGrainContext context, ResourceServices shared)
@@ -287,13 +289,8 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
         // Changes already durable when the watch starts are history being replayed; only later ones measure lag.
         var liveAfter = _durableVersion;
-        if (_watchers >= _shared.Limits.MaxWatchers)
-        {
-            throw Limit(nameof(ResourceOptions.MaxWatchers), _shared.Limits.MaxWatchers, _watchers + 1);
-        }
-
-        using var perKey = credential.ApiKey is null ? null : _shared.WatcherCount.Enter(credential.ApiKey);
-        _watchers++;
+        using var slot = EnterWatcher(credential);
+        _feedWatchers++;
         GroundworkMetrics.FeedWatchers.Add(1, _shared.BlockTag);
         try
         {
@@ -334,9 +331,9 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         }
         finally
         {
-            _watchers--;
+            _feedWatchers--;
             GroundworkMetrics.FeedWatchers.Add(-1, _shared.BlockTag);
-            if (_watchers == 0 && !_imported)
+            if (_feedWatchers == 0 && !_imported)
             {
                 _changes = null;
             }
@@ -348,54 +345,66 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         ArgumentNullException.ThrowIfNull(read);
         EnsureCreated();
         var credential = new WatcherCredential(_shared.Verifier, _shared.Time, _shared.RecheckAccessEvery);
+        using var slot = EnterWatcher(credential);
+        var due = true;
+        DateTimeOffset? changesAt = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_deactivating)
+            {
+                throw new EnumerationAbortedException($"'{Id}' is deactivating: watch again.");
+            }
+
+            await credential.CheckAsync(MayRead);
+            var signal = (_live ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            if (due || (changesAt is { } at && _shared.Time.GetUtcNow() >= at))
+            {
+                (var state, changesAt) = read();
+                yield return state;
+            }
+
+            var wait = _shared.RecheckAccessEvery;
+            if (changesAt is { } next)
+            {
+                wait = TimeSpan.FromTicks(Math.Clamp((next - _shared.Time.GetUtcNow()).Ticks, TimeSpan.FromMilliseconds(1).Ticks, wait.Ticks));
+            }
+
+            try
+            {
+                await signal.WaitAsync(wait, _shared.Time, cancellationToken);
+                due = true;
+            }
+            catch (TimeoutException)
+            {
+                // The state's own change is due, or it is time to check the watcher's access again.
+                due = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Counts a watch (a feed or live state) against <see cref="ResourceOptions.MaxWatchers"/> and its key's own limit
+    /// on the silo, until the returned slot is disposed.
+    /// </summary>
+    private WatcherSlot EnterWatcher(WatcherCredential credential)
+    {
         if (_watchers >= _shared.Limits.MaxWatchers)
         {
             throw Limit(nameof(ResourceOptions.MaxWatchers), _shared.Limits.MaxWatchers, _watchers + 1);
         }
 
-        using var perKey = credential.ApiKey is null ? null : _shared.WatcherCount.Enter(credential.ApiKey);
+        var perKey = credential.ApiKey is null ? null : _shared.WatcherCount.Enter(credential.ApiKey);
         _watchers++;
-        try
+        return new WatcherSlot(this, perKey);
+    }
+
+    private sealed class WatcherSlot(ResourceCore<THead, TChange> core, IDisposable? perKey) : IDisposable
+    {
+        public void Dispose()
         {
-            var due = true;
-            DateTimeOffset? changesAt = null;
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (_deactivating)
-                {
-                    throw new EnumerationAbortedException($"'{Id}' is deactivating: watch again.");
-                }
-
-                await credential.CheckAsync(MayRead);
-                var signal = (_live ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-                if (due || (changesAt is { } at && _shared.Time.GetUtcNow() >= at))
-                {
-                    (var state, changesAt) = read();
-                    yield return state;
-                }
-
-                var wait = _shared.RecheckAccessEvery;
-                if (changesAt is { } next)
-                {
-                    wait = TimeSpan.FromTicks(Math.Clamp((next - _shared.Time.GetUtcNow()).Ticks, TimeSpan.FromMilliseconds(1).Ticks, wait.Ticks));
-                }
-
-                try
-                {
-                    await signal.WaitAsync(wait, _shared.Time, cancellationToken);
-                    due = true;
-                }
-                catch (TimeoutException)
-                {
-                    // The state's own change is due, or it is time to check the watcher's access again.
-                    due = false;
-                }
-            }
-        }
-        finally
-        {
-            _watchers--;
+            core._watchers--;
+            perKey?.Dispose();
         }
     }
 
