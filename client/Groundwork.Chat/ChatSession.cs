@@ -1,5 +1,6 @@
 using System.Globalization;
 using Groundwork.Chat;
+using Groundwork.Client;
 
 namespace Groundwork.ChatProduct;
 
@@ -157,8 +158,8 @@ internal sealed class ChatSession(IClusterClient grains, string tenant, string m
     public Task FollowAsync(CancellationToken stop) => Task.WhenAll(
         Forever(async () =>
         {
-            // Reopens from the last change seen, so a silo restart leaves no gap and no duplicate.
-            await foreach (var change in Channel.WatchAsync(_version, stop))
+            // Through the relay of the connected silo; reopens from the last change seen, so a silo restart leaves no gap and no duplicate.
+            await foreach (var change in grains.WatchFeedAsync<ChannelChange>(Channel.GetPrimaryKeyString(), _version, stop))
             {
                 Apply(change);
             }

@@ -12,14 +12,39 @@ public static class ResourceFeed
     /// <summary>
     /// The changes of <paramref name="resource"/> after <paramref name="afterSequence"/>, then live ones, for as long
     /// as the caller reads. When the resource deactivates or moves, its silo or gateway fails, or its storage is briefly
-    /// unavailable, the watch reopens from the last sequence delivered: nothing is lost and nothing repeats.
+    /// unavailable, the watch reopens from the last sequence delivered: nothing is lost and nothing repeats. The watch is
+    /// the resource's own; <see cref="WatchFeedAsync{TChange}"/> watches through the connected silo's relay instead,
+    /// which is what many watchers of one resource should do.
     /// </summary>
     /// <exception cref="ResyncRequiredException">The cursor fell out of retention: read a snapshot and watch again.</exception>
-    public static async IAsyncEnumerable<TChange> WatchAsync<TChange>(
-        this IFeedResource<TChange> resource, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public static IAsyncEnumerable<TChange> WatchAsync<TChange>(
+        this IFeedResource<TChange> resource, long afterSequence, CancellationToken cancellationToken = default)
         where TChange : IChange
     {
         ArgumentNullException.ThrowIfNull(resource);
+        return FollowAsync(cursor => resource.WatchAsync(cursor, cancellationToken), afterSequence, cancellationToken);
+    }
+
+    /// <summary>
+    /// The changes of the resource <paramref name="key"/> after <paramref name="afterSequence"/>, then live ones, through
+    /// the feed relay of the silo this client is connected to (<see cref="IFeedRelay{TChange}"/>): one message per
+    /// silo and change reaches the resource's silo, however many watchers there are. It reopens like
+    /// <see cref="WatchAsync{TChange}"/>, and the resource decides who may read it.
+    /// </summary>
+    /// <exception cref="ResyncRequiredException">The cursor fell out of retention: read a snapshot and watch again.</exception>
+    public static IAsyncEnumerable<TChange> WatchFeedAsync<TChange>(
+        this IGrainFactory grains, string key, long afterSequence, CancellationToken cancellationToken = default)
+        where TChange : IChange
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return FollowAsync(cursor => grains.GetGrain<IFeedRelay<TChange>>(key).WatchAsync(cursor, cancellationToken), afterSequence, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<TChange> FollowAsync<TChange>(
+        Func<long, IAsyncEnumerable<TChange>> open, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TChange : IChange
+    {
         var cursor = afterSequence;
 
         // Reopen with the credential the watch started with, whatever flow the consumer reads from later.
@@ -28,7 +53,7 @@ public static class ResourceFeed
         var backoff = TimeSpan.FromMilliseconds(50);
         while (true)
         {
-            var enumerator = resource.WatchAsync(cursor, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            var enumerator = open(cursor).GetAsyncEnumerator(cancellationToken);
             try
             {
                 while (true)

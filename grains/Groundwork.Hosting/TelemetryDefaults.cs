@@ -79,7 +79,7 @@ public static class TelemetryDefaults
             })
             .WithTracing(t =>
             {
-                t.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.TraceSampleRatio)))
+                t.SetSampler(new FeedPollSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.TraceSampleRatio))))
                     .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", GroundworkTelemetry.ActivitySourceName);
                 tracing?.Invoke(t);
                 if (settings.Otlp)

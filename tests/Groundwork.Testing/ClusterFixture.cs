@@ -64,6 +64,7 @@ public sealed class ClusterFixture : IAsyncLifetime, IAsyncDisposable
     {
         ["Groundwork:Lists:FeedRetention"] = "50",
         ["Groundwork:Lists:MaxItems"] = "100",
+        ["Groundwork:Relay:Buffer"] = "5",
         ["Groundwork:Chat:MessagesPerPage"] = "4",
         ["Groundwork:Chat:PagesPerIndexChunk"] = "3",
         ["Groundwork:Chat:MaxPins"] = "3",

@@ -13,7 +13,14 @@ namespace Groundwork.Grains.Access;
 /// For an edge key acting for an end user: the key's own holder. The call may do only what both the end user and
 /// the holder may do (see <see cref="AccessPolicy"/>).
 /// </param>
-public sealed record Caller(string? Tenant, string Principal, TenantRole? Role, bool IsOperator, Caller? Holder = null)
+/// <remarks>Serializable only so that a silo's feed relay can ask a resource about the callers it serves.</remarks>
+[GenerateSerializer, Immutable, Alias("gw.caller")]
+public sealed record Caller(
+    [property: Id(0)] string? Tenant,
+    [property: Id(1)] string Principal,
+    [property: Id(2)] TenantRole? Role,
+    [property: Id(3)] bool IsOperator,
+    [property: Id(4)] Caller? Holder = null)
 {
     /// <summary>The operator.</summary>
     public static readonly Caller Operator = new(null, "operator", TenantRole.Owner, IsOperator: true);

@@ -24,6 +24,9 @@ internal sealed class WatcherCredential(CredentialVerifier verifier, TimeProvide
         return options.CredentialCacheDuration > TimeSpan.Zero ? options.CredentialCacheDuration / 2 : TimeSpan.FromSeconds(1);
     }
 
+    /// <summary>The caller as last verified; null for the silo's own watches.</summary>
+    public Caller? Caller => _caller;
+
     /// <summary>The key the watch was started with, if any.</summary>
     public string? ApiKey { get; } = RequestContext.Get(CallHeaders.ApiKey) as string;
 

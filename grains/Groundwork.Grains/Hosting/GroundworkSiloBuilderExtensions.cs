@@ -34,6 +34,11 @@ public static class GroundworkSiloBuilderExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        services.AddOptions<FeedRelayOptions>()
+            .Bind(configuration.GetSection(FeedRelayOptions.SectionName))
+            .Validate(o => o.MaxWatchers > 0 && o.Buffer > 0, "Groundwork:Relay:MaxWatchers and Buffer must be positive")
+            .ValidateOnStart();
+
         // Every building block's options (a ResourceOptions type of this assembly), bound to Groundwork:{Block}.
         services.AddBuildingBlocks(configuration, typeof(GroundworkSiloBuilderExtensions).Assembly);
         services.TryAddSingleton(TimeProvider.System);
@@ -43,6 +48,7 @@ public static class GroundworkSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, OperatorKeyResolver>();
         builder.AddIncomingGrainCallFilter<AccessControlFilter>();
         builder.AddOutgoingGrainCallFilter<InternalCallMarker>();
+        builder.AddGrainExtension<IFeedRelaySource, FeedRelaySource>();
         return builder;
     }
 

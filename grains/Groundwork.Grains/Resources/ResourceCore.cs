@@ -331,12 +331,18 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         }
         finally
         {
-            _feedWatchers--;
-            GroundworkMetrics.FeedWatchers.Add(-1, _shared.BlockTag);
-            if (_feedWatchers == 0 && !_imported)
-            {
-                _changes = null;
-            }
+            LeaveFeed();
+        }
+    }
+
+    /// <summary>A feed watch or a relay's follow ended: the last one out drops the retained feed from memory.</summary>
+    private void LeaveFeed()
+    {
+        _feedWatchers--;
+        GroundworkMetrics.FeedWatchers.Add(-1, _shared.BlockTag);
+        if (_feedWatchers == 0 && !_imported)
+        {
+            _changes = null;
         }
     }
 

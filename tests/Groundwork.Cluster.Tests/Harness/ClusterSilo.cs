@@ -65,6 +65,17 @@ public sealed class ClusterSilo : IAsyncDisposable
     /// <summary>Whether the process is running.</summary>
     public bool Running => _process is { HasExited: false };
 
+    /// <summary>The CPU time the running process has used (user and system), for the benchmarks.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            var process = _process ?? throw new InvalidOperationException($"{Name} is not running.");
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>The exit code of the last run, once it ended.</summary>
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 

@@ -32,6 +32,7 @@ public sealed partial class ReadmeOptionsTests
             {
                 { "Groundwork:Tenants", typeof(TenantOptions) },
                 { "Groundwork:Access", typeof(AccessOptions) },
+                { FeedRelayOptions.SectionName, typeof(FeedRelayOptions) },
                 { "Groundwork:Storage", typeof(SqliteStorageOptions) },
                 { "Groundwork:Storage", typeof(RedisStorageSettings) },
                 { "Groundwork:Messages", typeof(MessageLimits) },

@@ -1,0 +1,118 @@
+using Groundwork.Grains.Telemetry;
+
+namespace Groundwork.Grains.Resources;
+
+/// <summary>The resource's side of the silos' feed relays (<see cref="FeedRelayGrain{TChange}"/>).</summary>
+internal sealed partial class ResourceCore<THead, TChange> : IRelaySource
+{
+    // How long a relay's poll waits for a change before it answers with none (and the readers' verdicts), well inside
+    // Orleans' response timeout; and how long a follow nobody polls is kept.
+    private static readonly TimeSpan RelayPollWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RelayForgetAfter = TimeSpan.FromMinutes(1);
+
+    private static readonly IReadOnlyDictionary<int, AccessDeniedException> NoRefusals = new Dictionary<int, AccessDeniedException>();
+
+    // The follows of the silos' relays, each with the callers it serves. A follow counts as one feed watcher (the
+    // retained feed stays loaded for it) until its relay ends it or stops polling.
+    private Dictionary<Guid, RelayFollow>? _follows;
+
+    private sealed class RelayFollow
+    {
+        public IReadOnlyList<RelayReader> Readers { get; set; } = [];
+
+        public int Version { get; set; }
+
+        public DateTimeOffset SeenAt { get; set; }
+    }
+
+    public IReadOnlyDictionary<int, AccessDeniedException> SetRelayReaders(Guid follow, int version, IReadOnlyList<RelayReader> readers)
+    {
+        ArgumentNullException.ThrowIfNull(readers);
+        EnsureCreated();
+        var entry = Follow(follow);
+        if (version > entry.Version)
+        {
+            entry.Version = version;
+            entry.Readers = readers;
+        }
+
+        return Refusals(entry);
+    }
+
+    public async Task<RelayBatch> NextRelayBatchAsync(Guid follow, long afterSequence)
+    {
+        EnsureCreated();
+        var entry = Follow(follow);
+        await LoadFeedAsync();
+        var deadline = _shared.Time.GetUtcNow() + RelayPollWait;
+        while (true)
+        {
+            if (_deactivating)
+            {
+                throw new EnumerationAbortedException($"'{Id}' is deactivating: poll again after sequence {afterSequence}.");
+            }
+
+            entry.SeenAt = _shared.Time.GetUtcNow();
+            var pending = Pending(afterSequence);
+            var left = deadline - entry.SeenAt;
+            if (pending.Count > 0 || left <= TimeSpan.Zero)
+            {
+                return new RelayBatch(pending, Refusals(entry));
+            }
+
+            try
+            {
+                await Changed.Task.WaitAsync(left, _shared.Time);
+            }
+            catch (TimeoutException)
+            {
+                // Answer with no changes: the relay polls again, and hears its readers' verdicts meanwhile.
+            }
+        }
+    }
+
+    public void EndRelay(Guid follow)
+    {
+        if (_follows is not null && _follows.Remove(follow))
+        {
+            LeaveFeed();
+        }
+    }
+
+    private RelayFollow Follow(Guid follow)
+    {
+        var now = _shared.Time.GetUtcNow();
+        _follows ??= [];
+        if (!_follows.TryGetValue(follow, out var entry))
+        {
+            // Forget follows whose relay went away without ending them (its silo stopped).
+            foreach (var id in _follows.Where(f => now - f.Value.SeenAt > RelayForgetAfter).Select(f => f.Key).ToList())
+            {
+                _follows.Remove(id);
+                LeaveFeed();
+            }
+
+            entry = new RelayFollow();
+            _follows[follow] = entry;
+            _feedWatchers++;
+            GroundworkMetrics.FeedWatchers.Add(1, _shared.BlockTag);
+        }
+
+        entry.SeenAt = now;
+        return entry;
+    }
+
+    private IReadOnlyDictionary<int, AccessDeniedException> Refusals(RelayFollow entry)
+    {
+        Dictionary<int, AccessDeniedException>? refused = null;
+        foreach (var reader in entry.Readers)
+        {
+            if (MayRead(reader.Caller) is { } refusal)
+            {
+                (refused ??= [])[reader.Id] = refusal;
+            }
+        }
+
+        return refused ?? NoRefusals;
+    }
+}
