@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using Groundwork.Chat;
 using Groundwork.Client;
@@ -25,11 +26,12 @@ internal sealed class ChatSession(IClusterClient grains, string tenant, string m
 
     public string Title { get; private set; } = channelName;
 
-    public SortedDictionary<long, ChatMessage> Messages { get; } = [];
+    // Snapshots, replaced whole: the screen draws them while the feed and presence followers write them.
+    public ImmutableSortedDictionary<long, ChatMessage> Messages { get; private set; } = ImmutableSortedDictionary<long, ChatMessage>.Empty;
 
     public IReadOnlyList<Typist> Typing { get; private set; } = [];
 
-    public Dictionary<string, PresenceStatus> Presence { get; } = new(StringComparer.Ordinal);
+    public ImmutableDictionary<string, PresenceStatus> Presence { get; private set; } = ImmutableDictionary.Create<string, PresenceStatus>(StringComparer.Ordinal);
 
     public IReadOnlyList<InboxEntry> Others { get; private set; } = [];
 
@@ -51,7 +53,7 @@ internal sealed class ChatSession(IClusterClient grains, string tenant, string m
         var page = await Channel.GetHistoryAsync(new HistoryQuery(Limit: 100));
         foreach (var message in page.Messages)
         {
-            Messages[message.Sequence] = message;
+            Messages = Messages.SetItem(message.Sequence, message);
         }
 
         _version = page.Version;
@@ -135,11 +137,11 @@ internal sealed class ChatSession(IClusterClient grains, string tenant, string m
         {
             // Reactions are not in a change's message: keep the ones known.
             var reactions = Messages.TryGetValue(message.Sequence, out var known) && change.Kind == ChannelChangeKind.Edited ? known.Reactions : message.Reactions;
-            Messages[message.Sequence] = message with { Reactions = reactions };
+            Messages = Messages.SetItem(message.Sequence, message with { Reactions = reactions });
             if (message.Root is { } root && change.Kind == ChannelChangeKind.Posted && Messages.TryGetValue(root, out var parent))
             {
                 var replies = (parent.Thread?.Replies ?? 0) + 1;
-                Messages[root] = parent with { Thread = new ThreadSummary(replies, message.At, parent.Thread?.Participants ?? []) };
+                Messages = Messages.SetItem(root, parent with { Thread = new ThreadSummary(replies, message.At, parent.Thread?.Participants ?? []) });
             }
         }
         else if (change is { Target: { } target, Key: { } key } && Messages.TryGetValue(target, out var reacted))
@@ -148,7 +150,7 @@ internal sealed class ChatSession(IClusterClient grains, string tenant, string m
             var mine = change.By == me;
             var old = reacted.Reactions.FirstOrDefault(r => r.Key == key) ?? new ReactionCount(key, 0, false);
             var updated = old with { Count = old.Count + delta, Mine = mine ? delta > 0 : old.Mine };
-            Messages[target] = reacted with { Reactions = [.. reacted.Reactions.Where(r => r.Key != key).Append(updated).Where(r => r.Count > 0)] };
+            Messages = Messages.SetItem(target, reacted with { Reactions = [.. reacted.Reactions.Where(r => r.Key != key).Append(updated).Where(r => r.Count > 0)] });
         }
 
         Changed?.Invoke();
@@ -177,7 +179,7 @@ internal sealed class ChatSession(IClusterClient grains, string tenant, string m
             var members = (await Channel.GetMembersAsync(limit: 1_000)).Members.Select(m => m.Principal).ToList();
             await foreach (var changes in grains.GetPresence(tenant).WatchAsync(members, stop))
             {
-                changes.ToList().ForEach(p => Presence[p.Principal] = p.Status);
+                changes.ToList().ForEach(p => Presence = Presence.SetItem(p.Principal, p.Status));
                 Changed?.Invoke();
             }
         }, stop),

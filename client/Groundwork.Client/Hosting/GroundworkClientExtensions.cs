@@ -87,6 +87,7 @@ public static class GroundworkClientExtensions
     public static IClientBuilder AddGroundworkCredentials(this IClientBuilder client)
     {
         ArgumentNullException.ThrowIfNull(client);
+        client.AddOutgoingGrainCallFilter<FeedPollTraceFilter>();
         client.AddActivityPropagation();
         client.AddOutgoingGrainCallFilter<CredentialCallFilter>();
         client.Services.AddOptions<GroundworkClientOptions>();

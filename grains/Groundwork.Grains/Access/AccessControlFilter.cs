@@ -84,7 +84,7 @@ public sealed partial class AccessControlFilter(
         else if (fromSilo && declaring?.Assembly != Contract)
         {
             // The runtime's own calls into the grain: reminders, timers, the feed extension's clean-up, deactivation.
-            _served.TryAdd(context.TargetContext, Served);
+            MarkServed(context.TargetContext);
             await context.Invoke();
             return;
         }
@@ -144,7 +144,7 @@ public sealed partial class AccessControlFilter(
             }
         }
 
-        _served.TryAdd(context.TargetContext, Served);
+        MarkServed(context.TargetContext);
         CallerContext.Current = caller;
         CallerContext.Operation = AliasOf(method);
         CallerContext.Request = TakesMutationOptions(method) ? context.Request : null;
@@ -186,6 +186,16 @@ public sealed partial class AccessControlFilter(
         {
             throw Refuse(context, new AccessDeniedException(AccessDenialReason.OperatorOnly,
                 $"{declaring?.Name}.{context.InterfaceMethod.Name} is for the operator key only"), fromSilo: false);
+        }
+    }
+
+    // The table's reads take no lock and its writes do: a grain is marked once, not on every call (the polls of a
+    // thousand watchers contended for that lock).
+    private void MarkServed(IGrainContext target)
+    {
+        if (!_served.TryGetValue(target, out _))
+        {
+            _served.TryAdd(target, Served);
         }
     }
 

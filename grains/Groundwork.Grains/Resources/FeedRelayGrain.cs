@@ -46,6 +46,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     private readonly TimeSpan _recheck;
     private readonly ResourceKey? _key;
     private readonly KeyValuePair<string, object?> _blockTag;
+    private IFeedRelaySource? _source;
 
     // The shared follow: changes after _start up to _head, in order; a generation per start, so that watchers of a
     // follow that failed hear its failure and later ones start afresh.
@@ -99,7 +100,8 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         ? null
         : new AccessDeniedException(AccessDenialReason.UndeclaredMethod, "a feed relay only reads");
 
-    private IFeedRelaySource Source => GrainFactory.GetGrain<IFeedResource<TChange>>(_key!.Value.ToString()).AsReference<IFeedRelaySource>();
+    // Made once: resolving a generic grain interface to its grain type goes through reflection on every GetGrain.
+    private IFeedRelaySource Source => _source ??= GrainFactory.GetGrain<IFeedResource<TChange>>(_key!.Value.ToString()).AsReference<IFeedRelaySource>();
 
     public async IAsyncEnumerable<TChange> WatchAsync(long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Groundwork.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Xunit;
 
@@ -18,5 +21,37 @@ public sealed class FeedPollSamplerTests
         var sampler = new FeedPollSampler(new AlwaysOnSampler());
         var parameters = new SamplingParameters(default, ActivityTraceId.CreateRandom(), name, ActivityKind.Server);
         Assert.Equal(expected, sampler.ShouldSample(parameters).Decision);
+    }
+
+    [Fact]
+    public void A_poll_run_quietly_makes_no_span_but_its_measurements_still_count()
+    {
+        // FeedPollTraceFilter runs polls in a SuppressInstrumentationScope; the feed's lag is recorded inside them.
+        using var source = new ActivitySource("poll-test-" + Guid.NewGuid().ToString("n"));
+        using var meter = new Meter("poll-test-" + Guid.NewGuid().ToString("n"));
+        var metrics = new List<Metric>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(source.Name).SetSampler(new AlwaysOnSampler()).Build();
+        using var metering = Sdk.CreateMeterProviderBuilder().AddMeter(meter.Name).AddInMemoryExporter(metrics).Build();
+        var lag = meter.CreateHistogram<double>("lag");
+        using (SuppressInstrumentationScope.Begin())
+        {
+            Assert.Null(source.StartActivity("IAsyncEnumerableGrainExtension/MoveNext<T>"));
+            lag.Record(5);
+        }
+
+        using (var outside = source.StartActivity("IChannelGrain/PostAsync"))
+        {
+            Assert.NotNull(outside);
+        }
+
+        metering.ForceFlush();
+        var point = Assert.Single(metrics, m => m.Name == "lag");
+        var sum = 0L;
+        foreach (ref readonly var p in point.GetMetricPoints())
+        {
+            sum += p.GetHistogramCount();
+        }
+
+        Assert.Equal(1, sum);
     }
 }
