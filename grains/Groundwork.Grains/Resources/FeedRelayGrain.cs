@@ -52,9 +52,13 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     // follow that failed hear its failure and later ones start afresh.
     private readonly List<TChange> _buffer = [];
     private Guid _follow = Guid.NewGuid();
-    // The follow that the readers were last sent for, and the number of that sending (the resource keeps the latest).
-    private Guid _sentFollow;
+    // The readers' changes not yet sent, sent one change at a time and numbered (the resource takes them in order);
+    // after a new follow, a refused change or a failed send, all of them go again.
+    private readonly List<Reader> _toAdd = [];
+    private readonly List<int> _toRemove = [];
+    private bool _resendAll = true;
     private int _readersVersion;
+    private Task? _syncing;
     private long _start;
     private long _head;
     private int _generation;
@@ -208,6 +212,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     {
         _generation++;
         _follow = Guid.NewGuid();
+        _resendAll = true;
         _buffer.Clear();
         _start = _head = afterSequence;
         _failure = null;
@@ -255,13 +260,21 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         {
             try
             {
-                var batch = await Source.NextAsync(follow, _head);
+                var batch = await Source.NextAsync(follow, _head, _readersVersion);
                 if (Stopped())
                 {
                     return;
                 }
 
-                Apply(batch.Refused);
+                if (batch.ReadersUnknown)
+                {
+                    // The resource moved to a new activation: it hears every reader again before it serves them.
+                    _resendAll = true;
+                    await SyncReadersAsync();
+                    continue;
+                }
+
+                ApplyVerdicts(batch.Refused);
                 foreach (var change in batch.Changes)
                 {
                     if (change.Sequence > _head)
@@ -302,27 +315,38 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     {
         var follow = Guid.NewGuid();
         var source = Source;
+        RelayReader[] readers = reader is null ? [] : [new RelayReader(reader.Id, reader.Caller)];
+        async Task TellAsync()
+        {
+            if ((await source.SetReadersAsync(follow, 1, reset: true, readers, [])).Refused.Values.FirstOrDefault() is { } refused)
+            {
+                throw GroundworkMetrics.Refused(refused);
+            }
+        }
+
         try
         {
-            if (reader is not null && (await source.SetReadersAsync(follow, 1, [new RelayReader(reader.Id, reader.Caller)])).TryGetValue(reader.Id, out var refused))
-            {
-                throw refused;
-            }
-
+            await TellAsync();
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 RelayBatch batch;
                 try
                 {
-                    batch = await source.NextAsync(follow, cursor);
+                    batch = await source.NextAsync(follow, cursor, readers.Length == 0 ? 0 : 1);
                 }
                 catch (Exception exception) when (IsTransient(exception))
                 {
                     throw new EnumerationAbortedException($"the feed of '{_key}' moved: watch again after sequence {cursor}.");
                 }
 
-                if (reader is not null && batch.Refused.TryGetValue(reader.Id, out var refusal))
+                if (batch.ReadersUnknown)
+                {
+                    await TellAsync();
+                    continue;
+                }
+
+                if (batch.Refused.Values.FirstOrDefault() is { } refusal)
                 {
                     throw GroundworkMetrics.Refused(refusal);
                 }
@@ -343,38 +367,28 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         }
     }
 
-    /// <summary>Serves <paramref name="caller"/>: tells the resource when it is new, and throws the resource's refusal.</summary>
+    /// <summary>Serves <paramref name="caller"/>: the resource hears of it first, and its refusal is thrown.</summary>
     private async Task<Reader> JoinAsync(Caller caller)
     {
-        var known = _readers.TryGetValue(caller, out var found);
-        var reader = found ?? new Reader(_nextReader++, caller);
-        if (!known)
+        if (!_readers.TryGetValue(caller, out var reader))
         {
+            reader = new Reader(_nextReader++, caller);
             _readers[caller] = reader;
-        }
-
-        if (!known || _sentFollow != _follow)
-        {
-            // Every reader the relay serves is known to the resource before its watch reads anything.
-            var follow = _follow;
-            _sentFollow = follow;
-            try
-            {
-                Apply(await Source.SetReadersAsync(follow, ++_readersVersion, [.. _readers.Values.Select(r => new RelayReader(r.Id, r.Caller))]));
-            }
-            catch
-            {
-                if (!known)
-                {
-                    _readers.Remove(caller);
-                }
-
-                _sentFollow = default;
-                throw;
-            }
+            _toAdd.Add(reader);
         }
 
         reader.Watches++;
+        try
+        {
+            // Every reader the relay serves is known to the resource before its watch reads anything.
+            await SyncReadersAsync();
+        }
+        catch
+        {
+            Leave(reader);
+            throw;
+        }
+
         if (reader.Refused is { } refusal)
         {
             Leave(reader);
@@ -388,16 +402,109 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     {
         if (--reader.Watches == 0)
         {
-            // The resource hears of it with the next newcomer; until then it judges one caller too many.
+            // The resource hears of it with the next change of the readers; until then it judges one caller too many.
             _readers.Remove(reader.Caller);
+            if (reader.Sent)
+            {
+                _toRemove.Add(reader.Id);
+            }
+            else
+            {
+                _toAdd.Remove(reader);
+            }
         }
     }
 
-    private void Apply(IReadOnlyDictionary<int, AccessDeniedException> refused)
+    /// <summary>Sends the readers' changes, one sending at a time so that the resource takes them in order.</summary>
+    private async Task SyncReadersAsync()
+    {
+        while (_syncing is { } running)
+        {
+            try
+            {
+                await running;
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // That sending failed for its own callers; this one tries again below.
+            }
+        }
+
+        if (!_resendAll && _toAdd.Count == 0 && _toRemove.Count == 0)
+        {
+            return;
+        }
+
+        var sending = SendReadersAsync();
+        _syncing = sending;
+        try
+        {
+            await sending;
+        }
+        finally
+        {
+            if (_syncing == sending)
+            {
+                _syncing = null;
+            }
+        }
+    }
+
+    private async Task SendReadersAsync()
+    {
+        while (true)
+        {
+            var follow = _follow;
+            var reset = _resendAll;
+            List<Reader> added = reset ? [.. _readers.Values] : [.. _toAdd];
+            List<int> removed = reset ? [] : [.. _toRemove];
+            _toAdd.Clear();
+            _toRemove.Clear();
+            _resendAll = false;
+            var version = reset ? 1 : _readersVersion + 1;
+            RelayReadersAnswer answer;
+            try
+            {
+                answer = await Source.SetReadersAsync(follow, version, reset, [.. added.Select(r => new RelayReader(r.Id, r.Caller))], removed);
+            }
+            catch
+            {
+                _resendAll = true;
+                throw;
+            }
+
+            if (!answer.Accepted || follow != _follow)
+            {
+                // The resource lost count (it moved), or a new follow began meanwhile: send them all.
+                _resendAll = true;
+                continue;
+            }
+
+            _readersVersion = version;
+            foreach (var reader in added)
+            {
+                reader.Sent = true;
+                reader.Refused = answer.Refused.GetValueOrDefault(reader.Id);
+            }
+
+            if (answer.Refused.Count > 0)
+            {
+                Pulse();
+            }
+
+            return;
+        }
+    }
+
+    /// <summary>The resource's verdicts of a batch, on every reader it has heard of.</summary>
+    private void ApplyVerdicts(IReadOnlyDictionary<int, AccessDeniedException> refused)
     {
         foreach (var reader in _readers.Values)
         {
-            reader.Refused = refused.TryGetValue(reader.Id, out var refusal) ? refusal : null;
+            if (reader.Sent)
+            {
+                reader.Refused = refused.GetValueOrDefault(reader.Id);
+            }
         }
 
         if (refused.Count > 0)
@@ -427,5 +534,8 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         public int Watches { get; set; }
 
         public AccessDeniedException? Refused { get; set; }
+
+        /// <summary>Whether the resource has heard of this reader (and judges it on every batch).</summary>
+        public bool Sent { get; set; }
     }
 }

@@ -1,3 +1,4 @@
+using Groundwork.Grains.Access;
 using Groundwork.Grains.Telemetry;
 
 namespace Groundwork.Grains.Resources;
@@ -18,31 +19,58 @@ internal sealed partial class ResourceCore<THead, TChange> : IRelaySource
 
     private sealed class RelayFollow
     {
-        public IReadOnlyList<RelayReader> Readers { get; set; } = [];
+        public Dictionary<int, Caller> Readers { get; } = [];
 
         public int Version { get; set; }
 
         public DateTimeOffset SeenAt { get; set; }
     }
 
-    public IReadOnlyDictionary<int, AccessDeniedException> SetRelayReaders(Guid follow, int version, IReadOnlyList<RelayReader> readers)
+    public RelayReadersAnswer SetRelayReaders(Guid follow, int version, bool reset, IReadOnlyList<RelayReader> added, IReadOnlyList<int> removed)
     {
-        ArgumentNullException.ThrowIfNull(readers);
+        ArgumentNullException.ThrowIfNull(added);
+        ArgumentNullException.ThrowIfNull(removed);
         EnsureCreated();
         var entry = Follow(follow);
-        if (version > entry.Version)
+        if (!reset && version != entry.Version + 1)
         {
-            entry.Version = version;
-            entry.Readers = readers;
+            return new RelayReadersAnswer(false, NoRefusals);
         }
 
-        return Refusals(entry);
+        if (reset)
+        {
+            entry.Readers.Clear();
+        }
+
+        foreach (var id in removed)
+        {
+            entry.Readers.Remove(id);
+        }
+
+        Dictionary<int, AccessDeniedException>? refused = null;
+        foreach (var reader in added)
+        {
+            entry.Readers[reader.Id] = reader.Caller;
+            if (MayRead(reader.Caller) is { } refusal)
+            {
+                (refused ??= [])[reader.Id] = refusal;
+            }
+        }
+
+        entry.Version = version;
+        return new RelayReadersAnswer(true, refused ?? NoRefusals);
     }
 
-    public async Task<RelayBatch> NextRelayBatchAsync(Guid follow, long afterSequence)
+    public async Task<RelayBatch> NextRelayBatchAsync(Guid follow, long afterSequence, int readersVersion)
     {
         EnsureCreated();
         var entry = Follow(follow);
+        if (entry.Version != readersVersion)
+        {
+            // This activation does not judge the relay's readers as the relay numbered them: nothing until it does.
+            return new RelayBatch([], NoRefusals, ReadersUnknown: true);
+        }
+
         await LoadFeedAsync();
         var deadline = _shared.Time.GetUtcNow() + RelayPollWait;
         while (true)
@@ -105,11 +133,11 @@ internal sealed partial class ResourceCore<THead, TChange> : IRelaySource
     private IReadOnlyDictionary<int, AccessDeniedException> Refusals(RelayFollow entry)
     {
         Dictionary<int, AccessDeniedException>? refused = null;
-        foreach (var reader in entry.Readers)
+        foreach (var (id, caller) in entry.Readers)
         {
-            if (MayRead(reader.Caller) is { } refusal)
+            if (MayRead(caller) is { } refusal)
             {
-                (refused ??= [])[reader.Id] = refusal;
+                (refused ??= [])[id] = refusal;
             }
         }
 

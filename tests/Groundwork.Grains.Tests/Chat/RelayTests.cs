@@ -152,15 +152,66 @@ public sealed class RelayTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task After_the_channel_moves_the_relay_tells_it_its_readers_again_and_a_removed_member_is_still_cut_off()
+    {
+        var c = await fixture.NewChannelAsync(isPrivate: true);
+        long start;
+        using (ClusterFixture.As(c.OwnerKey))
+        {
+            start = (await c.Channel.GetAsync()).Version;
+        }
+
+        await using var bob = Relay(c).WatchAsync(start).GetAsyncEnumerator();
+        await using var ann = Relay(c).WatchAsync(start).GetAsyncEnumerator();
+        ValueTask<bool> bobFirst;
+        Task<List<ChannelChange>> annReads;
+        using (ClusterFixture.As(c.BobKey))
+        {
+            bobFirst = bob.MoveNextAsync();
+        }
+
+        using (ClusterFixture.As(c.AnnKey))
+        {
+            annReads = ann.TakeAsync(4);
+        }
+
+        await c.PostAsync(c.AnnKey, 1, "before");
+        Assert.True(await bobFirst);
+
+        // A new activation of the channel knows nothing of the relay's follow or its readers.
+        await fixture.Cluster.DeactivateAsync(c.Channel);
+        await c.PostAsync(c.AnnKey, 1, "moved");
+        using (ClusterFixture.As(c.BobKey))
+        {
+            Assert.True(await bob.MoveNextAsync());
+            Assert.Equal("moved 0", bob.Current.Message!.Text);
+        }
+
+        using (ClusterFixture.As(c.OwnerKey))
+        {
+            await c.Channel.RemoveMemberAsync("bob");
+        }
+
+        await c.PostAsync(c.AnnKey, 1, "after");
+        using (ClusterFixture.As(c.BobKey))
+        {
+            Assert.Equal(AccessDenialReason.NotOnAccessList, (await Assert.ThrowsAsync<AccessDeniedException>(async () => await bob.MoveNextAsync())).Reason);
+        }
+
+        Assert.Equal(["before 0", "moved 0", null, "after 0"], (await annReads).Select(x => x.Message?.Text));
+    }
+
+    [Fact]
     public async Task A_client_cannot_reach_the_relays_side_of_a_resource()
     {
         var c = await fixture.NewChannelAsync();
         using (ClusterFixture.As(c.OwnerKey))
         {
             var source = c.Channel.AsReference<IFeedRelaySource>();
-            var refused = await Assert.ThrowsAsync<AccessDeniedException>(() => source.NextAsync(Guid.NewGuid(), 0));
+            var refused = await Assert.ThrowsAsync<AccessDeniedException>(() => source.NextAsync(Guid.NewGuid(), 0, 0));
             Assert.Equal(AccessDenialReason.UndeclaredMethod, refused.Reason);
-            await Assert.ThrowsAsync<AccessDeniedException>(() => source.SetReadersAsync(Guid.NewGuid(), 1, [new RelayReader(0, new Groundwork.Grains.Access.Caller(c.Tenant.Id, "mallory", TenantRole.Owner, IsOperator: true))]));
+            var forged = new RelayReader(0, new Groundwork.Grains.Access.Caller(c.Tenant.Id, "mallory", TenantRole.Owner, IsOperator: true));
+            await Assert.ThrowsAsync<AccessDeniedException>(() => source.SetReadersAsync(Guid.NewGuid(), 1, reset: true, [forged], []));
         }
     }
 
