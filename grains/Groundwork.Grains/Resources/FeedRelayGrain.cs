@@ -48,8 +48,8 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     private readonly KeyValuePair<string, object?> _blockTag;
     private IFeedRelaySource? _source;
 
-    // The shared follow: changes after _start up to _head, in order; a generation per start, so that watchers of a
-    // follow that failed hear its failure and later ones start afresh.
+    // The shared follow: changes after _start up to _head, in order; a generation per start. When it fails, its
+    // watchers go on with follows of their own and the next watcher starts a new one.
     private readonly List<TChange> _buffer = [];
     private Guid _follow = Guid.NewGuid();
     // The readers' changes not yet sent, sent one change at a time and numbered (the resource takes them in order);
@@ -62,7 +62,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     private long _start;
     private long _head;
     private int _generation;
-    private (int Generation, Exception Error)? _failure;
+    private bool _failed;
     private bool _following;
     private TaskCompletionSource _signal = NewSignal();
     private IGrainTimer? _recheckTimer;
@@ -128,6 +128,12 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
             reader = credential.Caller is { } caller ? await JoinAsync(caller) : null;
             var generation = _generation;
             var cursor = afterSequence;
+            if (cursor > _head)
+            {
+                // A cursor from a snapshot read a moment ago is often a little ahead of what the relay has heard.
+                await CatchUpAsync(cursor, generation, cancellationToken);
+            }
+
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -140,15 +146,11 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
                     Leave(previous);
                 }
 
-                if (_failure is { } failure && failure.Generation == generation)
+                if (generation != _generation || _failed || cursor < _start || cursor > _head)
                 {
-                    throw failure.Error;
-                }
-
-                if (generation != _generation || cursor < _start || cursor > _head)
-                {
-                    // Behind what the relay keeps (or ahead of what it has heard): a follow of this watcher's own,
-                    // which the resource checks like any other.
+                    // Behind what the relay keeps, ahead of what it has heard, or the shared follow failed (it starts
+                    // at the first watcher's cursor, which may be past retention or past the version): a follow of this
+                    // watcher's own, which the resource checks like any other and answers with this watcher's error.
                     await foreach (var change in OwnFollowAsync(cursor, reader, cancellationToken))
                     {
                         yield return change;
@@ -188,6 +190,29 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         }
     }
 
+    /// <summary>Waits up to a second for the relay to hear of <paramref name="cursor"/> (further ahead, the watcher's own follow asks the resource).</summary>
+    private async Task CatchUpAsync(long cursor, int generation, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(1);
+        while (_head < cursor && generation == _generation && !_failed)
+        {
+            var left = deadline - _time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            try
+            {
+                await _signal.Task.WaitAsync(left, _time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>The buffered changes after <paramref name="cursor"/>, made a list so that the buffer may grow meanwhile.</summary>
     private List<TChange> After(long cursor)
     {
@@ -215,7 +240,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         _resendAll = true;
         _buffer.Clear();
         _start = _head = afterSequence;
-        _failure = null;
+        _failed = false;
         _following = true;
         _ = PumpAsync(_generation);
 
@@ -300,10 +325,10 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
                 await Task.Delay(backoff, _time, CancellationToken.None);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
-            catch (Exception exception) when (!Stopped())
+            catch (Exception) when (!Stopped())
             {
-                // Past retention, a resource gone, a key error: every watcher of this follow hears it.
-                _failure = (generation, exception);
+                // Past retention, a resource gone, a key error: every watcher of this follow asks the resource itself.
+                _failed = true;
                 _following = false;
                 Pulse();
                 return;

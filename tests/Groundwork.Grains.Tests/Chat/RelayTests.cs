@@ -202,6 +202,26 @@ public sealed class RelayTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_cursor_past_the_channels_version_is_a_resync_through_the_relay_too()
+    {
+        var c = await fixture.NewChannelAsync();
+        using (ClusterFixture.As(c.AnnKey))
+        {
+            var version = (await c.Channel.GetAsync()).Version;
+
+            // The first watcher starts the relay's follow at its cursor; a later one finds the follow behind it.
+            await using var first = Relay(c).WatchAsync(version + 100).GetAsyncEnumerator();
+            await Assert.ThrowsAsync<ResyncRequiredException>(async () => await first.MoveNextAsync());
+            await using var watching = Relay(c).WatchAsync(version).GetAsyncEnumerator();
+            var next = watching.MoveNextAsync();
+            await using var ahead = Relay(c).WatchAsync(version + 100).GetAsyncEnumerator();
+            await Assert.ThrowsAsync<ResyncRequiredException>(async () => await ahead.MoveNextAsync());
+            await c.PostAsync(c.BobKey, 1);
+            Assert.True(await next);
+        }
+    }
+
+    [Fact]
     public async Task A_client_cannot_reach_the_relays_side_of_a_resource()
     {
         var c = await fixture.NewChannelAsync();
