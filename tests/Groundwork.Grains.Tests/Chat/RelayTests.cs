@@ -18,6 +18,34 @@ public sealed class RelayTests(ClusterFixture fixture)
 {
     private IFeedRelay<ChannelChange> Relay(TestChannel c) => fixture.Client.GetGrain<IFeedRelay<ChannelChange>>(c.Key);
 
+    /// <summary>
+    /// Bob and ann watch through the relay from <paramref name="start"/> (a feed's enumeration starts, with the caller's
+    /// key, at its first MoveNextAsync); ann reads <paramref name="annTakes"/> changes, so the relay's follow goes on
+    /// if bob is refused. Returns once bob has received ann's "before 0".
+    /// </summary>
+    private async Task<(IAsyncEnumerator<ChannelChange> Bob, IAsyncEnumerator<ChannelChange> Ann, Task<List<ChannelChange>> AnnReads)> BobAndAnnWatchAsync(
+        TestChannel c, long start, int annTakes)
+    {
+        var bob = Relay(c).WatchAsync(start).GetAsyncEnumerator();
+        var ann = Relay(c).WatchAsync(start).GetAsyncEnumerator();
+        ValueTask<bool> bobFirst;
+        Task<List<ChannelChange>> annReads;
+        using (ClusterFixture.As(c.BobKey))
+        {
+            bobFirst = bob.MoveNextAsync();
+        }
+
+        using (ClusterFixture.As(c.AnnKey))
+        {
+            annReads = ann.TakeAsync(annTakes);
+        }
+
+        await c.PostAsync(c.AnnKey, 1, "before");
+        Assert.True(await bobFirst);
+        Assert.Equal("before 0", bob.Current.Message!.Text);
+        return (bob, ann, annReads);
+    }
+
     [Fact]
     public async Task Relay_watchers_see_every_change_once_in_the_order_of_the_channels_own_feed()
     {
@@ -117,25 +145,9 @@ public sealed class RelayTests(ClusterFixture fixture)
             Assert.Equal(AccessDenialReason.WrongTenant, (await Assert.ThrowsAsync<AccessDeniedException>(async () => await foreign.MoveNextAsync())).Reason);
         }
 
-        // A feed's enumeration starts, with the caller's key, at its first MoveNextAsync.
-        await using var bob = Relay(c).WatchAsync(start).GetAsyncEnumerator();
-        await using var ann = Relay(c).WatchAsync(start).GetAsyncEnumerator();
-        ValueTask<bool> bobFirst;
-        Task<List<ChannelChange>> annReads;
-        using (ClusterFixture.As(c.BobKey))
-        {
-            bobFirst = bob.MoveNextAsync();
-        }
-
-        using (ClusterFixture.As(c.AnnKey))
-        {
-            // Ann watches too, so the relay's follow goes on after bob is refused.
-            annReads = ann.TakeAsync(3);
-        }
-
-        await c.PostAsync(c.AnnKey, 1, "before");
-        Assert.True(await bobFirst);
-        Assert.Equal("before 0", bob.Current.Message!.Text);
+        var (bob, ann, annReads) = await BobAndAnnWatchAsync(c, start, annTakes: 3);
+        await using var bobFeed = bob;
+        await using var annFeed = ann;
         using (ClusterFixture.As(c.OwnerKey))
         {
             await c.Channel.RemoveMemberAsync("bob");
@@ -161,22 +173,9 @@ public sealed class RelayTests(ClusterFixture fixture)
             start = (await c.Channel.GetAsync()).Version;
         }
 
-        await using var bob = Relay(c).WatchAsync(start).GetAsyncEnumerator();
-        await using var ann = Relay(c).WatchAsync(start).GetAsyncEnumerator();
-        ValueTask<bool> bobFirst;
-        Task<List<ChannelChange>> annReads;
-        using (ClusterFixture.As(c.BobKey))
-        {
-            bobFirst = bob.MoveNextAsync();
-        }
-
-        using (ClusterFixture.As(c.AnnKey))
-        {
-            annReads = ann.TakeAsync(4);
-        }
-
-        await c.PostAsync(c.AnnKey, 1, "before");
-        Assert.True(await bobFirst);
+        var (bob, ann, annReads) = await BobAndAnnWatchAsync(c, start, annTakes: 4);
+        await using var bobFeed = bob;
+        await using var annFeed = ann;
 
         // A new activation of the channel knows nothing of the relay's follow or its readers.
         await fixture.Cluster.DeactivateAsync(c.Channel);
