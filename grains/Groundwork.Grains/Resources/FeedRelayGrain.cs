@@ -48,8 +48,9 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     private readonly KeyValuePair<string, object?> _blockTag;
     private IFeedRelaySource? _source;
 
-    // The shared follow: changes after _start up to _head, in order; a generation per start. When it fails, its
-    // watchers go on with follows of their own and the next watcher starts a new one.
+    // The shared follow: changes after _start up to _head, in order; a generation per start. When it fails it stops
+    // (_following is false while watchers remain): its watchers go on with follows of their own and the next watcher
+    // starts a new one.
     private readonly List<TChange> _buffer = [];
     private Guid _follow = Guid.NewGuid();
     // The readers' changes not yet sent, sent one change at a time and numbered (the resource takes them in order);
@@ -62,7 +63,6 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     private long _start;
     private long _head;
     private int _generation;
-    private bool _failed;
     private bool _following;
     private TaskCompletionSource _signal = NewSignal();
     private IGrainTimer? _recheckTimer;
@@ -146,7 +146,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
                     Leave(previous);
                 }
 
-                if (generation != _generation || _failed || cursor < _start || cursor > _head)
+                if (generation != _generation || !_following || cursor < _start || cursor > _head)
                 {
                     // Behind what the relay keeps, ahead of what it has heard, or the shared follow failed (it starts
                     // at the first watcher's cursor, which may be past retention or past the version): a follow of this
@@ -194,7 +194,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     private async Task CatchUpAsync(long cursor, int generation, CancellationToken cancellationToken)
     {
         var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(1);
-        while (_head < cursor && generation == _generation && !_failed)
+        while (_head < cursor && generation == _generation && _following)
         {
             var left = deadline - _time.GetUtcNow();
             if (left <= TimeSpan.Zero)
@@ -240,7 +240,6 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         _resendAll = true;
         _buffer.Clear();
         _start = _head = afterSequence;
-        _failed = false;
         _following = true;
         _ = PumpAsync(_generation);
 
@@ -328,7 +327,6 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
             catch (Exception) when (!Stopped())
             {
                 // Past retention, a resource gone, a key error: every watcher of this follow asks the resource itself.
-                _failed = true;
                 _following = false;
                 Pulse();
                 return;

@@ -1,5 +1,4 @@
 using Groundwork.Grains.Access;
-using Groundwork.Grains.Telemetry;
 
 namespace Groundwork.Grains.Resources;
 
@@ -47,18 +46,13 @@ internal sealed partial class ResourceCore<THead, TChange> : IRelaySource
             entry.Readers.Remove(id);
         }
 
-        Dictionary<int, AccessDeniedException>? refused = null;
         foreach (var reader in added)
         {
             entry.Readers[reader.Id] = reader.Caller;
-            if (MayRead(reader.Caller) is { } refusal)
-            {
-                (refused ??= [])[reader.Id] = refusal;
-            }
         }
 
         entry.Version = version;
-        return new RelayReadersAnswer(true, refused ?? NoRefusals);
+        return new RelayReadersAnswer(true, Judge(added.Select(r => (r.Id, r.Caller))));
     }
 
     public async Task<RelayBatch> NextRelayBatchAsync(Guid follow, long afterSequence, int readersVersion)
@@ -85,7 +79,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IRelaySource
             var left = deadline - entry.SeenAt;
             if (pending.Count > 0 || left <= TimeSpan.Zero)
             {
-                return new RelayBatch(pending, Refusals(entry));
+                return new RelayBatch(pending, Judge(entry.Readers.Select(r => (r.Key, r.Value))));
             }
 
             try
@@ -122,18 +116,18 @@ internal sealed partial class ResourceCore<THead, TChange> : IRelaySource
 
             entry = new RelayFollow();
             _follows[follow] = entry;
-            _feedWatchers++;
-            GroundworkMetrics.FeedWatchers.Add(1, _shared.BlockTag);
+            EnterFeed();
         }
 
         entry.SeenAt = now;
         return entry;
     }
 
-    private IReadOnlyDictionary<int, AccessDeniedException> Refusals(RelayFollow entry)
+    /// <summary>Which of <paramref name="readers"/> may not read the resource now.</summary>
+    private IReadOnlyDictionary<int, AccessDeniedException> Judge(IEnumerable<(int Id, Caller Caller)> readers)
     {
         Dictionary<int, AccessDeniedException>? refused = null;
-        foreach (var (id, caller) in entry.Readers)
+        foreach (var (id, caller) in readers)
         {
             if (MayRead(caller) is { } refusal)
             {

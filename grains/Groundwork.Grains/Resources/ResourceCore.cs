@@ -290,8 +290,7 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         // Changes already durable when the watch starts are history being replayed; only later ones measure lag.
         var liveAfter = _durableVersion;
         using var slot = EnterWatcher(credential);
-        _feedWatchers++;
-        GroundworkMetrics.FeedWatchers.Add(1, _shared.BlockTag);
+        EnterFeed();
         try
         {
             await LoadFeedAsync();
@@ -333,6 +332,13 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
         {
             LeaveFeed();
         }
+    }
+
+    /// <summary>A feed watch or a relay's follow began: the retained feed stays loaded until the last one leaves.</summary>
+    private void EnterFeed()
+    {
+        _feedWatchers++;
+        GroundworkMetrics.FeedWatchers.Add(1, _shared.BlockTag);
     }
 
     /// <summary>A feed watch or a relay's follow ended: the last one out drops the retained feed from memory.</summary>
