@@ -25,11 +25,24 @@ public static class ResourceFeed
         return FollowAsync(cursor => resource.WatchAsync(cursor, cancellationToken), afterSequence, cancellationToken);
     }
 
+    private static async IAsyncEnumerable<TChange> FollowAsync<TChange>(
+        Func<long, IAsyncEnumerable<TChange>> open, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TChange : IChange
+    {
+        // Reopen with the credential the watch started with, whatever flow the consumer reads from later.
+        await foreach (var change in FollowAsync(open, afterSequence, GroundworkCredentials.CurrentKey, GroundworkCredentials.CurrentOnBehalfOf, cancellationToken))
+        {
+            yield return change;
+        }
+    }
+
     /// <summary>
     /// The changes of the resource <paramref name="key"/> after <paramref name="afterSequence"/>, then live ones, through
     /// the feed relay of the silo this client is connected to (<see cref="IFeedRelay{TChange}"/>): one message per
-    /// silo and change reaches the resource's silo, however many watchers there are. It reopens like
-    /// <see cref="WatchAsync{TChange}"/>, and the resource decides who may read it.
+    /// silo and change reaches the resource's silo, however many watchers there are, and this client's watchers of the
+    /// resource share one stream from the relay, so each change reaches this client once; each watcher is still
+    /// admitted and judged under its own key. It reopens like <see cref="WatchAsync{TChange}"/>, and the resource
+    /// decides who may read it.
     /// </summary>
     /// <exception cref="ResyncRequiredException">The cursor fell out of retention: read a snapshot and watch again.</exception>
     public static IAsyncEnumerable<TChange> WatchFeedAsync<TChange>(
@@ -38,18 +51,16 @@ public static class ResourceFeed
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrEmpty(key);
-        return FollowAsync(cursor => grains.GetGrain<IFeedRelay<TChange>>(key).WatchAsync(cursor, cancellationToken), afterSequence, cancellationToken);
+        return FeedShare<TChange>.WatchAsync(grains, key, afterSequence, cancellationToken);
     }
 
-    private static async IAsyncEnumerable<TChange> FollowAsync<TChange>(
-        Func<long, IAsyncEnumerable<TChange>> open, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Watches opened by <paramref name="open"/> from the cursor, reopened with the given credential.</summary>
+    internal static async IAsyncEnumerable<TChange> FollowAsync<TChange>(
+        Func<long, IAsyncEnumerable<TChange>> open, long afterSequence, string? apiKey, string? onBehalfOf,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
         where TChange : IChange
     {
         var cursor = afterSequence;
-
-        // Reopen with the credential the watch started with, whatever flow the consumer reads from later.
-        var apiKey = GroundworkCredentials.CurrentKey;
-        var onBehalfOf = GroundworkCredentials.CurrentOnBehalfOf;
         var backoff = TimeSpan.FromMilliseconds(50);
         while (true)
         {

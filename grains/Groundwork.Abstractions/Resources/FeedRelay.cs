@@ -22,4 +22,48 @@ public interface IFeedRelay<TChange> : IGrainWithStringKey
     /// <exception cref="AccessDeniedException">The caller may not (or no longer) read the resource; the feed ends.</exception>
     [Alias("watch"), Requires(Requirement.Read)]
     IAsyncEnumerable<TChange> WatchAsync(long afterSequence, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// One stream of the resource's changes for many watchers in one client process (Groundwork.Client shares it
+    /// among its watchers of one resource): opened with one watcher's key, which it serves like
+    /// <see cref="WatchAsync"/>; other watchers join it with <see cref="AdmitAsync"/> under their own keys. Its first
+    /// item (no change, no verdicts) says the share is open; then come the changes after
+    /// <paramref name="afterSequence"/> in order, and the ids of admitted watchers the resource no longer lets read,
+    /// each with its refusal, before any later change.
+    /// </summary>
+    /// <param name="share">A fresh id for this opening; the relay of this silo knows the share by it while it runs.</param>
+    /// <param name="afterSequence">The cursor: changes after it come.</param>
+    /// <param name="cancellationToken">Ends the stream.</param>
+    /// <exception cref="ResyncRequiredException">The cursor has fallen out of the resource's retention.</exception>
+    /// <exception cref="AccessDeniedException">The opener's key may not (or no longer) read the resource; the stream ends.</exception>
+    [Alias("watch-shared"), Requires(Requirement.Read)]
+    IAsyncEnumerable<SharedDelivery<TChange>> WatchSharedAsync(Guid share, long afterSequence, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds watcher <paramref name="watcher"/>, with the caller's key, to the open <paramref name="share"/>: the key is
+    /// verified and the resource judges the caller now, on every batch after, and whenever the key is verified again.
+    /// Admitting a watcher twice is one admission.
+    /// </summary>
+    /// <exception cref="AccessDeniedException">The caller may not read the resource.</exception>
+    /// <exception cref="Orleans.Runtime.EnumerationAbortedException">The share is not open on this silo's relay (it ended or moved): open it again.</exception>
+    /// <exception cref="LimitExceededException">The relay or the key serves as many watchers as it may.</exception>
+    [Alias("admit"), Requires(Requirement.Read)]
+    Task AdmitAsync(Guid share, Guid watcher);
+
+    /// <summary>Removes watcher <paramref name="watcher"/> from <paramref name="share"/>, with the key of the principal it was admitted as; otherwise nothing.</summary>
+    [Alias("dismiss"), Requires(Requirement.Read)]
+    Task DismissAsync(Guid share, Guid watcher);
+}
+
+/// <summary>An item of a shared watch (<see cref="IFeedRelay{TChange}.WatchSharedAsync"/>).</summary>
+/// <param name="Change">The next change, or null.</param>
+/// <param name="Refused">Watchers of the share that may no longer read, with the refusal each one's watch ends with; or null.</param>
+[GenerateSerializer, Immutable, Alias("gw.shared-delivery`1")]
+public sealed record SharedDelivery<TChange>(
+    [property: Id(0)] TChange? Change,
+    [property: Id(1)] IReadOnlyDictionary<Guid, AccessDeniedException>? Refused)
+    where TChange : IChange
+{
+    /// <summary>Whether this is the first item: the share is open and the opener was judged.</summary>
+    public bool IsOpened => Change is null && Refused is null;
 }

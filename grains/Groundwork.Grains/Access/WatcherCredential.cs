@@ -12,7 +12,11 @@ namespace Groundwork.Grains.Access;
 internal sealed class WatcherCredential(CredentialVerifier verifier, TimeProvider time, TimeSpan recheck)
 {
     private Caller? _caller = CallerContext.Current;
-    private DateTimeOffset _verifiedAt = time.GetUtcNow();
+
+    // The first check comes due at a random point of the first period, not a whole period after the start: watches
+    // that start together (a relay's watchers after a failover, a gateway's after a restart) would otherwise verify
+    // their keys again all at once, a burst of tenant calls every period when their keys differ.
+    private DateTimeOffset _verifiedAt = time.GetUtcNow() - recheck * Random.Shared.NextDouble();
 
     /// <summary>
     /// How often a watch verifies its key again: twice per credential-cache period, with answers at most half a period

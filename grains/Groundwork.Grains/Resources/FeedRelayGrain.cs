@@ -29,7 +29,9 @@ public sealed class FeedRelayOptions
 /// (<see cref="IFeedRelaySource"/>), keeps the last <see cref="FeedRelayOptions.Buffer"/> changes, and answers its
 /// watchers from them. The resource decides who reads: the relay tells it which callers it serves, the resource
 /// judges them at each watch's start and on every batch, and a refused caller's watches end with that refusal. Keys
-/// are verified again as a resource's own watchers' are (<see cref="WatcherCredential"/>). Orleans' removal of idle
+/// are verified again as a resource's own watchers' are (<see cref="WatcherCredential"/>). A share
+/// (<see cref="IFeedRelay{TChange}.WatchSharedAsync"/>) is one such watch that also carries the verdicts on the watchers
+/// admitted to it (<see cref="IFeedRelay{TChange}.AdmitAsync"/>), each judged like a watch of its own. Orleans' removal of idle
 /// workers is off: between two polls of its watchers a relay runs no request, and removing it then would end their
 /// enumerations; it is collected like any idle activation instead.
 /// </summary>
@@ -69,6 +71,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
 
     // The callers served, each with how many watches it has and the resource's last verdict on it.
     private readonly Dictionary<Caller, Reader> _readers = [];
+    private readonly Dictionary<Guid, Share> _shares = [];
     private int _nextReader;
     private int _watchers;
 
@@ -109,13 +112,73 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
 
     public async IAsyncEnumerable<TChange> WatchAsync(long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (_watchers >= _options.MaxWatchers)
+        await foreach (var delivery in ServeAsync(null, afterSequence, cancellationToken))
         {
-            throw new LimitExceededException("Relay:" + nameof(FeedRelayOptions.MaxWatchers), _options.MaxWatchers, _watchers + 1);
+            if (delivery.Change is { } change)
+            {
+                yield return change;
+            }
+        }
+    }
+
+    public IAsyncEnumerable<SharedDelivery<TChange>> WatchSharedAsync(Guid share, long afterSequence, CancellationToken cancellationToken = default) =>
+        ServeAsync(share, afterSequence, cancellationToken);
+
+    public async Task AdmitAsync(Guid share, Guid watcher)
+    {
+        if (!_shares.TryGetValue(share, out var open))
+        {
+            throw new EnumerationAbortedException($"no share {share} of '{_key}' is open on this silo: open it again.");
         }
 
+        if (open.Members.TryGetValue(watcher, out var admitted))
+        {
+            await admitted.Joining;
+            return;
+        }
+
+        CheckRoom();
+        var credential = new WatcherCredential(_verifier, _time, _recheck);
+        var member = new Member(watcher, credential, credential.ApiKey is null ? null : _watcherCount.Enter(credential.ApiKey));
+        open.Members[watcher] = member;
+        _watchers++;
+        member.Joining = JoinMemberAsync(open, member);
+        await member.Joining;
+    }
+
+    public Task DismissAsync(Guid share, Guid watcher)
+    {
+        if (_shares.TryGetValue(share, out var open) && open.Members.TryGetValue(watcher, out var member) &&
+            CallerContext.Current is { } caller && member.Credential.Caller is { } admitted &&
+            caller.Tenant == admitted.Tenant && caller.Principal == admitted.Principal)
+        {
+            Remove(open, member);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A watch (<paramref name="shareId"/> null) or a share's stream: the opener's changes, and for a share its opened
+    /// mark and its members' verdicts. Members are judged on every batch, before the changes that follow.
+    /// </summary>
+    private async IAsyncEnumerable<SharedDelivery<TChange>> ServeAsync(Guid? shareId, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        CheckRoom();
         var credential = new WatcherCredential(_verifier, _time, _recheck);
         using var perKey = credential.ApiKey is null ? null : _watcherCount.Enter(credential.ApiKey);
+        Share? share = null;
+        if (shareId is { } id)
+        {
+            if (_shares.ContainsKey(id))
+            {
+                throw new InvalidRequestException("share", "is open already: each opening takes a new id");
+            }
+
+            share = new Share();
+            _shares[id] = share;
+        }
+
         _watchers++;
         Reader? reader = null;
         try
@@ -126,6 +189,11 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
             }
 
             reader = credential.Caller is { } caller ? await JoinAsync(caller) : null;
+            if (share is not null)
+            {
+                yield return Opened;
+            }
+
             var generation = _generation;
             var cursor = afterSequence;
             if (cursor > _head)
@@ -137,34 +205,39 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                await credential.CheckAsync(_ => reader?.Refused);
-                if (reader is not null && credential.Caller is { } verified && verified != reader.Caller)
+                reader = await CheckAsync(credential, reader);
+                if (share is not null && await JudgeMembersAsync(share) is { } refused)
                 {
-                    // The key's role changed: ask the resource about the caller as it is now.
-                    var previous = reader;
-                    reader = await JoinAsync(verified);
-                    Leave(previous);
+                    yield return new SharedDelivery<TChange>(null, refused);
                 }
 
                 if (generation != _generation || !_following || cursor < _start || cursor > _head)
                 {
                     // Behind what the relay keeps, ahead of what it has heard, or the shared follow failed (it starts
                     // at the first watcher's cursor, which may be past retention or past the version): a follow of this
-                    // watcher's own, which the resource checks like any other and answers with this watcher's error.
+                    // watcher's own, which the resource checks like any other and answers with this watcher's error,
+                    // until it has caught up with the shared follow.
                     await foreach (var change in OwnFollowAsync(cursor, reader, cancellationToken))
                     {
-                        yield return change;
+                        yield return new SharedDelivery<TChange>(change, null);
+                        cursor = change.Sequence;
                     }
 
-                    yield break;
+                    generation = _generation;
+                    continue;
                 }
 
                 var signal = _signal.Task;
                 var delivered = false;
                 foreach (var change in After(cursor))
                 {
-                    GroundworkMetrics.FeedLag.Record(Math.Max(0, (_time.GetUtcNow() - change.At).TotalMilliseconds), _blockTag);
-                    yield return change;
+                    var lag = Math.Max(0, (_time.GetUtcNow() - change.At).TotalMilliseconds);
+                    for (var served = 0; served <= (share?.Members.Count ?? 0); served++)
+                    {
+                        GroundworkMetrics.FeedLag.Record(lag, _blockTag);
+                    }
+
+                    yield return new SharedDelivery<TChange>(change, null);
                     cursor = change.Sequence;
                     delivered = true;
                 }
@@ -177,16 +250,117 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         }
         finally
         {
-            _watchers--;
+            if (share is not null)
+            {
+                _shares.Remove(shareId!.Value);
+                share.Ended = true;
+                foreach (var member in share.Members.Values.ToList())
+                {
+                    Remove(share, member);
+                }
+            }
+
             if (reader is not null)
             {
                 Leave(reader);
             }
 
-            if (_watchers == 0)
+            LeaveWatch();
+        }
+    }
+
+    /// <summary>Verifies a watcher's key again when due and has the resource's last verdict on its caller; a refusal is thrown.</summary>
+    private async ValueTask<Reader?> CheckAsync(WatcherCredential credential, Reader? reader)
+    {
+        await credential.CheckAsync(_ => reader?.Refused);
+        if (reader is not null && credential.Caller is { } verified && verified != reader.Caller)
+        {
+            // The key's role changed: ask the resource about the caller as it is now.
+            var previous = reader;
+            reader = await JoinAsync(verified);
+            Leave(previous);
+        }
+
+        return reader;
+    }
+
+    /// <summary>The share's members refused since the last batch (they leave the share), or null.</summary>
+    private async ValueTask<Dictionary<Guid, AccessDeniedException>?> JudgeMembersAsync(Share share)
+    {
+        Dictionary<Guid, AccessDeniedException>? refused = null;
+        if (share.Members.Count == 0)
+        {
+            return null;
+        }
+
+        foreach (var member in share.Members.Values.ToList())
+        {
+            if (!member.Joining.IsCompletedSuccessfully)
             {
-                StopFollowing();
+                continue;
             }
+
+            try
+            {
+                member.Reader = await CheckAsync(member.Credential, member.Reader);
+            }
+            catch (AccessDeniedException denied)
+            {
+                (refused ??= [])[member.Id] = denied;
+                Remove(share, member);
+            }
+        }
+
+        return refused;
+    }
+
+    private async Task JoinMemberAsync(Share share, Member member)
+    {
+        try
+        {
+            member.Reader = member.Credential.Caller is { } caller ? await JoinAsync(caller) : null;
+        }
+        catch
+        {
+            Remove(share, member);
+            throw;
+        }
+
+        if (share.Ended)
+        {
+            Remove(share, member);
+            throw new EnumerationAbortedException($"the share of '{_key}' ended: open it again.");
+        }
+    }
+
+    private void Remove(Share share, Member member)
+    {
+        if (share.Members.Remove(member.Id))
+        {
+            member.PerKey?.Dispose();
+            if (member.Reader is { } reader)
+            {
+                member.Reader = null;
+                Leave(reader);
+            }
+
+            LeaveWatch();
+        }
+    }
+
+    private void CheckRoom()
+    {
+        if (_watchers >= _options.MaxWatchers)
+        {
+            throw new LimitExceededException("Relay:" + nameof(FeedRelayOptions.MaxWatchers), _options.MaxWatchers, _watchers + 1);
+        }
+    }
+
+    private void LeaveWatch()
+    {
+        if (--_watchers == 0)
+        {
+            StopFollowing();
         }
     }
 
@@ -382,6 +556,18 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
                         cursor = change.Sequence;
                     }
                 }
+
+                if (!_following)
+                {
+                    // The shared follow failed earlier (another watcher's cursor): this cursor serves, so follow from it.
+                    StartFollowing(cursor);
+                }
+
+                if (cursor >= _start && cursor <= _head)
+                {
+                    // Caught up with the shared follow: the watcher reads it again.
+                    yield break;
+                }
             }
         }
         finally
@@ -547,6 +733,29 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         EnumerationAbortedException or SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or StorageUnavailableException;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static readonly SharedDelivery<TChange> Opened = new(null, null);
+
+    /// <summary>A share's admitted watchers besides its opener.</summary>
+    private sealed class Share
+    {
+        public Dictionary<Guid, Member> Members { get; } = [];
+
+        public bool Ended { get; set; }
+    }
+
+    private sealed class Member(Guid id, WatcherCredential credential, IDisposable? perKey)
+    {
+        public Guid Id { get; } = id;
+
+        public WatcherCredential Credential { get; } = credential;
+
+        public IDisposable? PerKey { get; } = perKey;
+
+        public Task Joining { get; set; } = Task.CompletedTask;
+
+        public Reader? Reader { get; set; }
+    }
 
     private sealed class Reader(int id, Caller caller)
     {
