@@ -188,7 +188,7 @@ internal static class ChatBench
         await Task.WhenAll(watchers).WaitAsync(TimeSpan.FromMinutes(2));
         var samples = latencies.ToList();
         return string.Create(CultureInfo.InvariantCulture,
-            $"| one post delivered to 1,000 watchers of one channel (one silo, watchers in the benchmark's process; {Posts} posts 200 ms apart, timed from the post to each watcher's receipt) | {samples.Count:N0} | {samples.Average():F2} ms mean (the goal is across the 3 silos: next row) | {Bench.Percentile(samples, 0.5):F2} ms | {Bench.Percentile(samples, 0.99):F2} ms |");
+            $"| one post delivered to 1,000 watchers of one channel (one silo, watchers in the benchmark's process; {Posts} posts 200 ms apart, timed from the post to each watcher's receipt) | {samples.Count:N0} | {samples.Average():F2} ms mean (the goal is across the 3 silos: next two rows) | {Bench.Percentile(samples, 0.5):F2} ms | {Bench.Percentile(samples, 0.99):F2} ms |");
     }
 
     /// <summary>
