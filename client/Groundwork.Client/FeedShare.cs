@@ -38,6 +38,8 @@ internal sealed class FeedShare<TChange> : IDisposable
     private Local? _opener;
     private bool _open;
     private bool _closed;
+    private CancellationTokenSource? _stream;
+    private TimeSpan _backoff = TimeSpan.FromMilliseconds(50);
     private TaskCompletionSource _signal = NewSignal();
 
     private FeedShare(IGrainFactory grains, string key, ConcurrentDictionary<string, FeedShare<TChange>> siblings)
@@ -79,7 +81,12 @@ internal sealed class FeedShare<TChange> : IDisposable
             if (_generation == 0 && _locals.Count == 1)
             {
                 _start = _head = afterSequence;
-                _ = Task.Run(PumpAsync);
+
+                // The pump calls with each opener's own credential, never with what this watcher's flow carries.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _ = Task.Run(PumpAsync);
+                }
             }
 
             return true;
@@ -156,6 +163,9 @@ internal sealed class FeedShare<TChange> : IDisposable
                 if (own)
                 {
                     aheadSince = null;
+
+                    // Not counted twice meanwhile: it is admitted again when it comes back.
+                    DismissForOwnWatch(local);
                     await foreach (var change in ResourceFeed.FollowAsync(
                         c => _grains.GetGrain<IFeedRelay<TChange>>(_key).WatchAsync(c, cancellationToken), cursor, local.ApiKey, local.OnBehalfOf, cancellationToken))
                     {
@@ -221,12 +231,30 @@ internal sealed class FeedShare<TChange> : IDisposable
         return true;
     }
 
+    /// <summary>Whether a watcher reading through a watch of its own can read the share again (once admitted again).</summary>
     private bool CanRead(Local local, long cursor)
     {
         lock (_gate)
         {
-            return !local.Fallback && _open && local.AdmittedIn == _generation && cursor >= _start && cursor <= _head;
+            return !local.Fallback && _open && cursor >= _start && cursor <= _head;
         }
+    }
+
+    private void DismissForOwnWatch(Local local)
+    {
+        Guid id;
+        lock (_gate)
+        {
+            if (local == _opener || local.AdmittedIn != _generation || !_open)
+            {
+                return;
+            }
+
+            local.AdmittedIn = 0;
+            id = _id;
+        }
+
+        _ = DismissQuietlyAsync(local, id);
     }
 
     private void Leave(Local local)
@@ -234,6 +262,7 @@ internal sealed class FeedShare<TChange> : IDisposable
         bool dismiss;
         Guid id;
         var last = false;
+        CancellationTokenSource? handOver = null;
         lock (_gate)
         {
             _locals.Remove(local);
@@ -244,6 +273,20 @@ internal sealed class FeedShare<TChange> : IDisposable
                 CloseLocked();
                 last = true;
             }
+            else if (local == _opener && !_closed)
+            {
+                // The stream runs on the opener's key: one of the others reopens it, so a key's watch ends with its watcher.
+                handOver = _stream;
+            }
+        }
+
+        try
+        {
+            handOver?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That stream had ended already.
         }
 
         if (last)
@@ -303,7 +346,6 @@ internal sealed class FeedShare<TChange> : IDisposable
     /// <summary>The stream: opened with the first watcher able to open it, reopened from the last change it brought.</summary>
     private async Task PumpCoreAsync()
     {
-        var backoff = TimeSpan.FromMilliseconds(50);
         var token = _stop.Token;
         while (!token.IsCancellationRequested)
         {
@@ -311,6 +353,7 @@ internal sealed class FeedShare<TChange> : IDisposable
             int generation;
             long from;
             Local? opener;
+            CancellationTokenSource stream;
             lock (_gate)
             {
                 if (_opener is null || _opener.Ended is not null || !_locals.Contains(_opener))
@@ -331,34 +374,28 @@ internal sealed class FeedShare<TChange> : IDisposable
                 _open = false;
                 generation = _generation;
                 from = _head;
+                _stream = stream = CancellationTokenSource.CreateLinkedTokenSource(token);
             }
 
             Pulse();
             try
             {
-                await ReadStreamAsync(opener, id, generation, from, token);
-                backoff = TimeSpan.FromMilliseconds(50);
+                await ReadStreamAsync(opener, id, generation, from, stream.Token);
             }
             catch (Exception) when (token.IsCancellationRequested)
             {
                 return;
             }
-            catch (AccessDeniedException denied)
+            catch (Exception) when (stream.IsCancellationRequested)
             {
-                // The opener's key no longer reads: it gets the refusal, and another watcher's key opens the share.
-                lock (_gate)
-                {
-                    opener.Ended = denied;
-                }
-
-                Pulse();
+                // The opener left: another watcher's key opens the share.
             }
             catch (Exception exception) when (ResourceFeed.IsTransient(exception))
             {
-                await Task.Delay(backoff, CancellationToken.None);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                await Task.Delay(_backoff, CancellationToken.None);
+                _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, MaxBackoff.Ticks));
             }
-            catch (Exception exception)
+            catch (Exception exception) when (exception is ResyncRequiredException or NotFoundException or InvalidResourceKeyException)
             {
                 // The stream's own cursor failed (past retention, a resource gone): the opener hears why, and every other
                 // watcher asks the resource through a watch of its own, which answers for its own cursor.
@@ -375,6 +412,30 @@ internal sealed class FeedShare<TChange> : IDisposable
 
                 Pulse();
                 return;
+            }
+            catch (Exception exception)
+            {
+                // The opener's key no longer reads, or holds as many watches as it may: it gets the error, and another
+                // watcher's key opens the share, after a pause.
+                lock (_gate)
+                {
+                    opener.Ended = exception;
+                }
+
+                Pulse();
+                await Task.Delay(_backoff, CancellationToken.None);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    if (_stream == stream)
+                    {
+                        _stream = null;
+                    }
+                }
+
+                stream.Dispose();
             }
         }
     }
@@ -406,6 +467,7 @@ internal sealed class FeedShare<TChange> : IDisposable
                     {
                         _open = true;
                         opener.AdmittedIn = generation;
+                        _backoff = TimeSpan.FromMilliseconds(50);
                     }
 
                     if (delivery.Refused is { } refused)
@@ -493,17 +555,6 @@ internal sealed class FeedShare<TChange> : IDisposable
         /// <summary>Whether it reads through a watch of its own for good (the share's stream failed). Under the lock.</summary>
         public bool Fallback { get; set; }
 
-        public IDisposable Use() => new Scope(
-            ApiKey is null ? null : GroundworkCredentials.Use(ApiKey),
-            OnBehalfOf is null ? null : GroundworkCredentials.ActFor(OnBehalfOf));
-
-        private sealed class Scope(IDisposable? key, IDisposable? onBehalfOf) : IDisposable
-        {
-            public void Dispose()
-            {
-                onBehalfOf?.Dispose();
-                key?.Dispose();
-            }
-        }
+        public IDisposable Use() => GroundworkCredentials.UseExactly(ApiKey, OnBehalfOf);
     }
 }

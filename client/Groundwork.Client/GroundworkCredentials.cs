@@ -37,6 +37,13 @@ public static class GroundworkCredentials
         return Push(new Scope(CurrentScope.Value?.ApiKey, principal));
     }
 
+    /// <summary>
+    /// Calls in this flow carry exactly <paramref name="apiKey"/> and <paramref name="onBehalfOf"/> (either may be null:
+    /// no key means the client's configured one), whatever the flow carried before: for a watch reopened later on
+    /// another flow with the credential it started with.
+    /// </summary>
+    internal static IDisposable UseExactly(string? apiKey, string? onBehalfOf) => Push(new Scope(apiKey, onBehalfOf));
+
     private static Restore Push(Scope scope)
     {
         var previous = CurrentScope.Value;

@@ -73,8 +73,7 @@ public static class ResourceFeed
                     try
                     {
                         bool moved;
-                        using (apiKey is null ? null : GroundworkCredentials.Use(apiKey))
-                        using (onBehalfOf is null ? null : GroundworkCredentials.ActFor(onBehalfOf))
+                        using (GroundworkCredentials.UseExactly(apiKey, onBehalfOf))
                         {
                             moved = await enumerator.MoveNextAsync();
                         }

@@ -133,6 +133,11 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
 
         if (open.Members.TryGetValue(watcher, out var admitted))
         {
+            if (!SamePrincipal(CallerContext.Current, admitted.Credential.Caller))
+            {
+                throw new InvalidRequestException("watcher", "is admitted to this share as another caller");
+            }
+
             await admitted.Joining;
             return;
         }
@@ -149,8 +154,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     public Task DismissAsync(Guid share, Guid watcher)
     {
         if (_shares.TryGetValue(share, out var open) && open.Members.TryGetValue(watcher, out var member) &&
-            CallerContext.Current is { } caller && member.Credential.Caller is { } admitted &&
-            caller.Tenant == admitted.Tenant && caller.Principal == admitted.Principal)
+            SamePrincipal(CallerContext.Current, member.Credential.Caller))
         {
             Remove(open, member);
         }
@@ -206,21 +210,31 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 reader = await CheckAsync(credential, reader);
-                if (share is not null && await JudgeMembersAsync(share) is { } refused)
+                var refused = share is null ? null : await RecheckMembersAsync(share);
+
+                // Nothing awaits from here until the changes are taken, so no batch lands between the verdicts read
+                // here and the changes sent after them.
+                if (reader?.Refused is { } own)
                 {
-                    yield return new SharedDelivery<TChange>(null, refused);
+                    throw GroundworkMetrics.Refused(own);
+                }
+
+                if (share is not null && TakeRefused(share, refused) is { } verdicts)
+                {
+                    yield return new SharedDelivery<TChange>(null, verdicts);
+                    continue;
                 }
 
                 if (generation != _generation || !_following || cursor < _start || cursor > _head)
                 {
                     // Behind what the relay keeps, ahead of what it has heard, or the shared follow failed (it starts
                     // at the first watcher's cursor, which may be past retention or past the version): a follow of this
-                    // watcher's own, which the resource checks like any other and answers with this watcher's error,
-                    // until it has caught up with the shared follow.
-                    await foreach (var change in OwnFollowAsync(cursor, reader, cancellationToken))
+                    // watcher's own (with a share's members), which the resource checks like any other and answers
+                    // with this watcher's error, until it has caught up with the shared follow.
+                    await foreach (var delivery in OwnFollowAsync(cursor, reader, share, cancellationToken))
                     {
-                        yield return new SharedDelivery<TChange>(change, null);
-                        cursor = change.Sequence;
+                        yield return delivery;
+                        cursor = delivery.Change?.Sequence ?? cursor;
                     }
 
                     generation = _generation;
@@ -284,41 +298,91 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         return reader;
     }
 
-    /// <summary>The share's members refused since the last batch (they leave the share), or null.</summary>
-    private async ValueTask<Dictionary<Guid, AccessDeniedException>?> JudgeMembersAsync(Share share)
+    /// <summary>
+    /// Verifies the members' keys again when due (and asks the resource about a member whose role changed); the members
+    /// refused on the way leave the share and are returned. A member whose check fails for another reason (the tenant
+    /// did not answer) stays and is checked again at the next batch. The resource's verdicts are taken by
+    /// <see cref="TakeRefused"/>, after the last await.
+    /// </summary>
+    private async ValueTask<Dictionary<Guid, AccessDeniedException>?> RecheckMembersAsync(Share share)
     {
-        Dictionary<Guid, AccessDeniedException>? refused = null;
         if (share.Members.Count == 0)
         {
             return null;
         }
 
+        Dictionary<Guid, AccessDeniedException>? refused = null;
         foreach (var member in share.Members.Values.ToList())
         {
-            if (!member.Joining.IsCompletedSuccessfully)
+            if (!member.Joining.IsCompletedSuccessfully || !IsMember(share, member))
             {
                 continue;
             }
 
             try
             {
-                member.Reader = await CheckAsync(member.Credential, member.Reader);
+                await member.Credential.CheckAsync(static _ => null);
+                if (IsMember(share, member) && member.Reader is { } current && member.Credential.Caller is { } verified && verified != current.Caller)
+                {
+                    var next = await JoinAsync(verified);
+                    if (!IsMember(share, member))
+                    {
+                        Leave(next);
+                        continue;
+                    }
+
+                    member.Reader = next;
+                    Leave(current);
+                }
             }
             catch (AccessDeniedException denied)
             {
-                (refused ??= [])[member.Id] = denied;
-                Remove(share, member);
+                if (IsMember(share, member))
+                {
+                    (refused ??= [])[member.Id] = denied;
+                    Remove(share, member);
+                }
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // Checked again at the next batch; the member keeps its place meanwhile.
             }
         }
 
         return refused;
     }
 
+    /// <summary>Adds the members the resource refused (they leave the share) to <paramref name="refused"/>; null when there are none. Never awaits.</summary>
+    private Dictionary<Guid, AccessDeniedException>? TakeRefused(Share share, Dictionary<Guid, AccessDeniedException>? refused)
+    {
+        List<Member>? leaving = null;
+        foreach (var member in share.Members.Values)
+        {
+            if (member.Reader?.Refused is not null)
+            {
+                (leaving ??= []).Add(member);
+            }
+        }
+
+        foreach (var member in leaving ?? [])
+        {
+            (refused ??= [])[member.Id] = GroundworkMetrics.Refused(member.Reader!.Refused!);
+            Remove(share, member);
+        }
+
+        return refused;
+    }
+
+    private static bool IsMember(Share share, Member member) => share.Members.TryGetValue(member.Id, out var found) && ReferenceEquals(found, member);
+
+    private static bool SamePrincipal(Caller? a, Caller? b) => a is null ? b is null : b is not null && a.Tenant == b.Tenant && a.Principal == b.Principal;
+
     private async Task JoinMemberAsync(Share share, Member member)
     {
+        Reader? reader;
         try
         {
-            member.Reader = member.Credential.Caller is { } caller ? await JoinAsync(caller) : null;
+            reader = member.Credential.Caller is { } caller ? await JoinAsync(caller) : null;
         }
         catch
         {
@@ -326,17 +390,27 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
             throw;
         }
 
-        if (share.Ended)
+        if (share.Ended || !IsMember(share, member))
         {
+            // The share ended, or the watcher was dismissed, while the resource judged it.
+            if (reader is not null)
+            {
+                Leave(reader);
+            }
+
             Remove(share, member);
             throw new EnumerationAbortedException($"the share of '{_key}' ended: open it again.");
         }
+
+        member.Reader = reader;
+        share.Changes++;
     }
 
     private void Remove(Share share, Member member)
     {
-        if (share.Members.Remove(member.Id))
+        if (IsMember(share, member) && share.Members.Remove(member.Id))
         {
+            share.Changes++;
             member.PerKey?.Dispose();
             if (member.Reader is { } reader)
             {
@@ -503,34 +577,79 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
                 // Past retention, a resource gone, a key error: every watcher of this follow asks the resource itself.
                 _following = false;
                 Pulse();
+                _ = EndQuietlyAsync(Source, follow);
+                return;
+            }
+            catch (Exception)
+            {
+                // The follow stopped meanwhile: nobody waits for this poll.
                 return;
             }
         }
     }
 
-    private async IAsyncEnumerable<TChange> OwnFollowAsync(long cursor, Reader? reader, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// A follow of one watcher's own (and of a share's members), until it has caught up with the shared follow: the
+    /// resource judges the watcher and the members on every batch, and a refused member's verdict comes before the
+    /// batch's changes.
+    /// </summary>
+    private async IAsyncEnumerable<SharedDelivery<TChange>> OwnFollowAsync(long cursor, Reader? reader, Share? share, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var follow = Guid.NewGuid();
         var source = Source;
-        RelayReader[] readers = reader is null ? [] : [new RelayReader(reader.Id, reader.Caller)];
+        var version = 0;
+        var told = -1;
+        void Apply(IReadOnlyDictionary<int, AccessDeniedException> refused)
+        {
+            foreach (var (id, refusal) in refused)
+            {
+                if (reader is not null && id == reader.Id)
+                {
+                    throw GroundworkMetrics.Refused(refusal);
+                }
+
+                foreach (var member in share?.Members.Values ?? Enumerable.Empty<Member>())
+                {
+                    if (member.Reader is { } r && r.Id == id)
+                    {
+                        r.Refused = refusal;
+                    }
+                }
+            }
+        }
+
         async Task TellAsync()
         {
-            if ((await source.SetReadersAsync(follow, 1, reset: true, readers, [])).Refused.Values.FirstOrDefault() is { } refused)
+            // All of them each time (the members change seldom), numbered so the resource serves only what it heard.
+            version++;
+            told = share?.Changes ?? 0;
+            var readers = new Dictionary<int, RelayReader>();
+            foreach (var r in (share?.Members.Values.Select(m => m.Reader) ?? []).Prepend(reader))
             {
-                throw GroundworkMetrics.Refused(refused);
+                if (r is not null)
+                {
+                    readers.TryAdd(r.Id, new RelayReader(r.Id, r.Caller));
+                }
             }
+
+            Apply((await source.SetReadersAsync(follow, version, reset: true, [.. readers.Values], [])).Refused);
         }
 
         try
         {
-            await TellAsync();
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (told != (share?.Changes ?? 0))
+                {
+                    await TellAsync();
+                }
+
+                var refused = share is null ? null : await RecheckMembersAsync(share);
                 RelayBatch batch;
                 try
                 {
-                    batch = await source.NextAsync(follow, cursor, readers.Length == 0 ? 0 : 1);
+                    batch = await source.NextAsync(follow, cursor, version);
                 }
                 catch (Exception exception) when (IsTransient(exception))
                 {
@@ -539,20 +658,21 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
 
                 if (batch.ReadersUnknown)
                 {
-                    await TellAsync();
+                    told = -1;
                     continue;
                 }
 
-                if (batch.Refused.Values.FirstOrDefault() is { } refusal)
+                Apply(batch.Refused);
+                if (share is not null && TakeRefused(share, refused) is { } verdicts)
                 {
-                    throw GroundworkMetrics.Refused(refusal);
+                    yield return new SharedDelivery<TChange>(null, verdicts);
                 }
 
                 foreach (var change in batch.Changes)
                 {
                     if (change.Sequence > cursor)
                     {
-                        yield return (TChange)change;
+                        yield return new SharedDelivery<TChange>((TChange)change, null);
                         cursor = change.Sequence;
                     }
                 }
@@ -742,6 +862,9 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         public Dictionary<Guid, Member> Members { get; } = [];
 
         public bool Ended { get; set; }
+
+        /// <summary>Counts admissions and removals (a follow of the share's own tells the resource again when it moves).</summary>
+        public int Changes { get; set; }
     }
 
     private sealed class Member(Guid id, WatcherCredential credential, IDisposable? perKey)

@@ -202,4 +202,82 @@ public sealed class SharedWatchTests(ClusterFixture fixture)
         Assert.True(verdict < items.FindIndex(d => d.Change?.Kind == ChannelChangeKind.MemberRemoved));
         Assert.Equal("after 0", items[^1].Change!.Message!.Text);
     }
+
+    [Fact]
+    public async Task When_the_watcher_whose_key_opened_the_share_leaves_another_reopens_it_and_nothing_is_lost_or_repeated()
+    {
+        var c = await fixture.NewChannelAsync();
+        var start = await VersionAsync(c);
+        var (ann, annRead) = Watch(c, c.AnnKey, start);
+        var (bob, bobRead) = Watch(c, c.BobKey, start);
+        await using var bobFeed = bob;
+        await c.PostAsync(c.OwnerKey, 1, "first");
+        Assert.True(await annRead);
+        Assert.True(await bobRead);
+        await ann.DisposeAsync();
+
+        // Ann's key carried the stream; bob's takes over and he is admitted again, between these posts.
+        var posted = c.PostAsync(c.OwnerKey, 6, "next");
+        var seen = new List<ChannelChange> { bob.Current };
+        seen.AddRange(await bob.TakeAsync(6));
+        await posted;
+        Assert.Equal(Enumerable.Range((int)start + 1, 7).Select(i => (long)i), seen.Select(x => x.Sequence));
+    }
+
+    [Fact]
+    public async Task A_member_is_judged_on_a_share_that_reads_through_a_follow_of_its_own_and_a_dismissed_one_no_longer()
+    {
+        var c = await fixture.NewChannelAsync(isPrivate: true);
+        var start = await VersionAsync(c);
+
+        // Another watcher keeps the relay's follow at the head; 8 posts later its buffer (5 here) no longer holds the
+        // share's cursor, so the share starts on a follow of its own.
+        await using var keeper = Relay(c).WatchAsync(start).GetAsyncEnumerator();
+        using (ClusterFixture.As(c.OwnerKey))
+        {
+            var keeps = keeper.TakeAsync(8);
+            await c.PostAsync(c.AnnKey, 8, "early");
+            await keeps;
+        }
+
+        var share = Guid.NewGuid();
+        await using var stream = Relay(c).WatchSharedAsync(share, start).GetAsyncEnumerator();
+        var (bobWatcher, annWatcher) = (Guid.NewGuid(), Guid.NewGuid());
+        using (ClusterFixture.As(c.OwnerKey))
+        {
+            Assert.True(await stream.MoveNextAsync());
+            Assert.True(stream.Current.IsOpened);
+        }
+
+        using (ClusterFixture.As(c.BobKey))
+        {
+            await Relay(c).AdmitAsync(share, bobWatcher);
+        }
+
+        using (ClusterFixture.As(c.AnnKey))
+        {
+            await Relay(c).AdmitAsync(share, annWatcher);
+            await Relay(c).DismissAsync(share, annWatcher);
+        }
+
+        using (ClusterFixture.As(c.OwnerKey))
+        {
+            await c.Channel.RemoveMemberAsync("bob");
+            await c.Channel.RemoveMemberAsync("ann");
+        }
+
+        var items = new List<SharedDelivery<ChannelChange>>();
+        using (ClusterFixture.As(c.OwnerKey))
+        {
+            while (items.Count(d => d.Change?.Kind == ChannelChangeKind.MemberRemoved) < 2)
+            {
+                items.AddRange(await stream.TakeAsync(1));
+            }
+        }
+
+        Assert.Equal(Enumerable.Range((int)start + 1, 10).Select(i => (long)i), items.Where(d => d.Change is not null).Select(d => d.Change!.Sequence));
+        var verdicts = items.Where(d => d.Refused is not null).SelectMany(d => d.Refused!.Keys).ToList();
+        Assert.Equal([bobWatcher], verdicts);
+        Assert.True(items.FindIndex(d => d.Refused is not null) < items.FindIndex(d => d.Change?.Kind == ChannelChangeKind.MemberRemoved));
+    }
 }
