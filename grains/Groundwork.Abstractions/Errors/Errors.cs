@@ -318,6 +318,34 @@ public sealed class InvalidRequestException : GroundworkException
     [Id(1)] public string Reason { get; private set; } = "";
 }
 
+/// <summary>A formula that does not parse: where and why. Nothing was changed.</summary>
+[GenerateSerializer, Alias("gw.err.formula")]
+public sealed class InvalidFormulaException : GroundworkException
+{
+    /// <summary>For the serializer.</summary>
+    public InvalidFormulaException()
+    {
+    }
+
+    /// <summary>Creates the error for <paramref name="formula"/> at <paramref name="position"/>.</summary>
+    public InvalidFormulaException(string formula, int position, string reason)
+        : base($"Invalid formula at position {position + 1}: {Echo(reason, 256)}. Formula: {Echo(formula)}")
+    {
+        Formula = Echo(formula);
+        Position = position;
+        Reason = Echo(reason, 256);
+    }
+
+    /// <summary>The formula (cut at 128 characters).</summary>
+    [Id(0)] public string Formula { get; private set; } = "";
+
+    /// <summary>The zero-based position in the formula's text (its leading <c>=</c> is position 0) where it stops parsing.</summary>
+    [Id(1)] public int Position { get; private set; }
+
+    /// <summary>What is wrong there.</summary>
+    [Id(2)] public string Reason { get; private set; } = "";
+}
+
 /// <summary>
 /// A feed cursor is older than the retained changes (or newer than the resource): the watcher must read a fresh
 /// snapshot and watch again from its version.
