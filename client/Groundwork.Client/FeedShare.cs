@@ -516,20 +516,7 @@ internal sealed class FeedShare<TChange> : IDisposable
     /// <summary>The kept changes after <paramref name="cursor"/>, copied (the buffer changes meanwhile). Under the lock.</summary>
     private List<TChange> After(long cursor)
     {
-        int low = 0, high = _buffer.Count;
-        while (low < high)
-        {
-            var middle = (low + high) / 2;
-            if (_buffer[middle].Sequence <= cursor)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-
+        var low = ChangeList.IndexAfter(_buffer, cursor);
         return _buffer.GetRange(low, _buffer.Count - low);
     }
 

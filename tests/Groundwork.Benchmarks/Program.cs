@@ -1,6 +1,13 @@
 using Groundwork.Benchmarks;
 
 var output = args.Length > 0 ? args[0] : Path.Combine(Bench.RepositoryRoot(), "docs", "benchmarks.md");
+if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "sheets-engine")
+{
+    // The Sheets engine alone, printed (for tuning it; the workbook grain's figures will go in the page).
+    SheetsEngineBench.Run();
+    return;
+}
+
 if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "chat-cluster")
 {
     // Only the delivery across the cluster harness's silos, printed (for tuning it; the chat part writes it).

@@ -17,6 +17,32 @@ public interface IChange
     string By { get; }
 }
 
+/// <summary>Helpers for lists of changes in sequence order.</summary>
+public static class ChangeList
+{
+    /// <summary>The index of the first change after <paramref name="cursor"/> in <paramref name="changes"/> (in sequence order), by bisection; the count when there is none.</summary>
+    public static int IndexAfter<TChange>(IReadOnlyList<TChange> changes, long cursor)
+        where TChange : IChange
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        int low = 0, high = changes.Count;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (changes[middle].Sequence <= cursor)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+}
+
 /// <summary>A resource with a change feed: every mutation appends one change, and watchers follow them.</summary>
 /// <typeparam name="TChange">The resource's change type.</typeparam>
 [Alias("gw.feed`1")]

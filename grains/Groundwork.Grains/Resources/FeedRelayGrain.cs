@@ -464,20 +464,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     /// <summary>The buffered changes after <paramref name="cursor"/>, made a list so that the buffer may grow meanwhile.</summary>
     private List<TChange> After(long cursor)
     {
-        int low = 0, high = _buffer.Count;
-        while (low < high)
-        {
-            var middle = (low + high) / 2;
-            if (_buffer[middle].Sequence <= cursor)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-
+        var low = ChangeList.IndexAfter(_buffer, cursor);
         return _buffer.GetRange(low, _buffer.Count - low);
     }
 

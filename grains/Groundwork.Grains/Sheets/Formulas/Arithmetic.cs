@@ -86,16 +86,7 @@ public static class Arithmetic
                 return right;
             }
 
-            var order = Compare(left, right);
-            return CellValue.Boolean(op switch
-            {
-                BinaryOperator.Equal => order == 0,
-                BinaryOperator.NotEqual => order != 0,
-                BinaryOperator.Less => order < 0,
-                BinaryOperator.LessOrEqual => order <= 0,
-                BinaryOperator.Greater => order > 0,
-                _ => order >= 0,
-            });
+            return CellValue.Boolean(Holds(op, Compare(left, right)));
         }
 
         if (!TryNumber(left, out var a, out var error) || !TryNumber(right, out var b, out error))
@@ -117,6 +108,17 @@ public static class Arithmetic
                 return Power(a, b);
         }
     }
+
+    /// <summary>Whether comparison <paramref name="op"/> holds for two values <see cref="Compare"/> put in <paramref name="order"/>.</summary>
+    public static bool Holds(BinaryOperator op, int order) => op switch
+    {
+        BinaryOperator.Equal => order == 0,
+        BinaryOperator.NotEqual => order != 0,
+        BinaryOperator.Less => order < 0,
+        BinaryOperator.LessOrEqual => order <= 0,
+        BinaryOperator.Greater => order > 0,
+        _ => order >= 0,
+    };
 
     /// <summary>Excel's <c>^</c> and POWER: 0^0 and a negative number to a fraction are #NUM!, 0 to a negative power #DIV/0!.</summary>
     public static CellValue Power(double a, double b)

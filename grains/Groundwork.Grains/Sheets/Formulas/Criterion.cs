@@ -100,16 +100,7 @@ internal sealed class Criterion
             return _operator == BinaryOperator.Equal ? like : !like;
         }
 
-        var order = Arithmetic.Compare(cell, _value);
-        return _operator switch
-        {
-            BinaryOperator.Equal => order == 0,
-            BinaryOperator.NotEqual => order != 0,
-            BinaryOperator.Less => order < 0,
-            BinaryOperator.LessOrEqual => order <= 0,
-            BinaryOperator.Greater => order > 0,
-            _ => order >= 0,
-        };
+        return Arithmetic.Holds(_operator, Arithmetic.Compare(cell, _value));
     }
 
     /// <summary>Whether <paramref name="text"/> is all of <paramref name="pattern"/>'s wildcard pattern, without regard to case.</summary>

@@ -98,10 +98,18 @@ public sealed class FormulaEvaluator
     /// <summary>The value of <paramref name="formula"/> as its cell shows it.</summary>
     public static CellValue Evaluate(FormulaNode formula, IFormulaContext context)
     {
-        ArgumentNullException.ThrowIfNull(formula);
         ArgumentNullException.ThrowIfNull(context);
-        var evaluator = new FormulaEvaluator(context);
-        var result = evaluator.Scalar(evaluator.Eval(formula, arrays: false));
+        return new FormulaEvaluator(context).Evaluate(formula);
+    }
+
+    /// <summary>An evaluator to use for many formulas of one context (the context says which cell is evaluated).</summary>
+    public static FormulaEvaluator For(IFormulaContext context) => new(context ?? throw new ArgumentNullException(nameof(context)));
+
+    /// <summary>The value of <paramref name="formula"/> as its cell shows it.</summary>
+    public CellValue Evaluate(FormulaNode formula)
+    {
+        ArgumentNullException.ThrowIfNull(formula);
+        var result = Scalar(Eval(formula, arrays: false));
 
         // A formula whose result is an empty cell shows 0, as Excel's does.
         return result.IsEmpty ? CellValue.Number(0) : result;
@@ -206,6 +214,13 @@ public sealed class FormulaEvaluator
     /// <summary>A chain of binary operators: its left spine walked in a loop, its right operands evaluated in turn.</summary>
     private Operand Binary(BinaryNode top, bool arrays)
     {
+        if (top.Left is not BinaryNode)
+        {
+            // The common case, one operator: no spine to walk.
+            var first = Eval(top.Left, arrays);
+            return !arrays && first.IsError ? first : Combine(top.Operator, first, Eval(top.Right, arrays), arrays);
+        }
+
         var spine = new Stack<BinaryNode>();
         FormulaNode node = top;
         while (node is BinaryNode b)

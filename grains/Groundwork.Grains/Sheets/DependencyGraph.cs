@@ -1,0 +1,296 @@
+using Groundwork.Grains.Sheets.Formulas;
+
+namespace Groundwork.Grains.Sheets;
+
+/// <summary>What a formula reads, as written: a cell or an area, on a sheet named or on its own.</summary>
+internal readonly record struct Reference(string? Sheet, int Top, int Left, int Bottom, int Right)
+{
+    public bool IsCell => Top == Bottom && Left == Right;
+}
+
+/// <summary>The references of a formula's tree, found without recursion, and whether it is volatile.</summary>
+internal static class References
+{
+    public static IReadOnlyList<Reference> Of(FormulaNode tree)
+    {
+        var found = new List<Reference>();
+        var work = new Stack<FormulaNode>();
+        work.Push(tree);
+        while (work.Count > 0)
+        {
+            switch (work.Pop())
+            {
+                case ReferenceNode r:
+                    found.Add(new Reference(r.Sheet, r.Cell.Row, r.Cell.Column, r.Cell.Row, r.Cell.Column));
+                    break;
+                case AreaNode a:
+                    found.Add(new Reference(a.Sheet, a.From.Row, a.From.Column, a.To.Row, a.To.Column));
+                    break;
+                case RangeNode range:
+                    // A1:INDEX(B1:B9,n) may span anything between its references: depend on their bounding box.
+                    var inner = Of(range.Left).Concat(Of(range.Right)).ToList();
+                    found.AddRange(inner);
+                    foreach (var group in inner.GroupBy(x => x.Sheet?.ToUpperInvariant()))
+                    {
+                        found.Add(new Reference(group.First().Sheet, group.Min(x => x.Top), group.Min(x => x.Left), group.Max(x => x.Bottom), group.Max(x => x.Right)));
+                    }
+
+                    break;
+                case NegateNode n:
+                    work.Push(n.Operand);
+                    break;
+                case PercentNode p:
+                    work.Push(p.Operand);
+                    break;
+                case BinaryNode b:
+                    work.Push(b.Right);
+                    work.Push(b.Left);
+                    break;
+                case CallNode call:
+                    foreach (var argument in call.Arguments)
+                    {
+                        work.Push(argument);
+                    }
+
+                    break;
+            }
+        }
+
+        return found;
+    }
+
+    public static bool IsVolatile(FormulaNode tree)
+    {
+        var work = new Stack<FormulaNode>();
+        work.Push(tree);
+        while (work.Count > 0)
+        {
+            switch (work.Pop())
+            {
+                case CallNode call when FormulaFunctions.IsVolatile(call.Name):
+                    return true;
+                case CallNode call:
+                    foreach (var argument in call.Arguments)
+                    {
+                        work.Push(argument);
+                    }
+
+                    break;
+                case NegateNode n:
+                    work.Push(n.Operand);
+                    break;
+                case PercentNode p:
+                    work.Push(p.Operand);
+                    break;
+                case BinaryNode b:
+                    work.Push(b.Left);
+                    work.Push(b.Right);
+                    break;
+                case RangeNode range:
+                    work.Push(range.Left);
+                    work.Push(range.Right);
+                    break;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// Who depends on a cell: formulas that name it, and formulas whose areas hold it. An area is one entry, indexed by
+/// the bands of 1,024 rows it covers (an area over more than 64 bands, such as a whole column, sits in one list per
+/// sheet that every lookup filters), so <c>=SUM(A1:A100000)</c> is one entry in 98 bands, not 100,000 edges.
+/// </summary>
+internal sealed class DependencyGraph
+{
+    private const int BandRows = 1_024;
+    private const int MaxBands = 64;
+
+    private readonly Dictionary<long, List<long>> _points = [];
+    private readonly Dictionary<(int Sheet, int Band), List<(Area Area, long Dependent)>> _bands = [];
+    private readonly Dictionary<int, List<(Area Area, long Dependent)>> _wide = [];
+
+    public void Add(long dependent, IReadOnlyList<Reference> references, Workbook book)
+    {
+        foreach (var area in Resolve(dependent, references, book))
+        {
+            if (area.Count == 1)
+            {
+                // Once per formula, however often it names the cell (=A1*A1), so lookups need not remove repeats.
+                var list = Get(_points, Workbook.Key(area.Sheet, area.Top, area.Left));
+                if (!list.Contains(dependent))
+                {
+                    list.Add(dependent);
+                }
+            }
+            else if (Bands(area) is var (first, last) && last - first + 1 > MaxBands)
+            {
+                Get(_wide, area.Sheet).Add((area, dependent));
+            }
+            else
+            {
+                for (var band = first; band <= last; band++)
+                {
+                    Get(_bands, (area.Sheet, band)).Add((area, dependent));
+                }
+            }
+        }
+    }
+
+    public void Remove(long dependent, IReadOnlyList<Reference> references, Workbook book)
+    {
+        foreach (var area in Resolve(dependent, references, book))
+        {
+            if (area.Count == 1)
+            {
+                var key = Workbook.Key(area.Sheet, area.Top, area.Left);
+                if (_points.TryGetValue(key, out var list))
+                {
+                    list.Remove(dependent);
+                    if (list.Count == 0)
+                    {
+                        _points.Remove(key);
+                    }
+                }
+            }
+            else if (Bands(area) is var (first, last) && last - first + 1 > MaxBands)
+            {
+                _wide.GetValueOrDefault(area.Sheet)?.Remove((area, dependent));
+            }
+            else
+            {
+                for (var band = first; band <= last; band++)
+                {
+                    if (_bands.TryGetValue((area.Sheet, band), out var list) && list.Remove((area, dependent)) && list.Count == 0)
+                    {
+                        _bands.Remove((area.Sheet, band));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The formulas that read cell <paramref name="key"/>, each once.</summary>
+    public List<long> DependentsOf(long key)
+    {
+        var (sheet, row, column) = Workbook.Unpack(key);
+        var result = _points.TryGetValue(key, out var direct) ? new List<long>(direct) : [];
+        HashSet<long>? seen = null;
+        void Scan(List<(Area Area, long Dependent)>? entries)
+        {
+            foreach (var (area, dependent) in entries ?? [])
+            {
+                if (area.Contains(sheet, row, column))
+                {
+                    // A formula may hold the cell through a name and areas both: each dependent once.
+                    seen ??= [.. result];
+                    if (seen.Add(dependent))
+                    {
+                        result.Add(dependent);
+                    }
+                }
+            }
+        }
+
+        Scan(_bands.GetValueOrDefault((sheet, row / BandRows)));
+        Scan(_wide.GetValueOrDefault(sheet));
+        return result;
+    }
+
+    private static (int First, int Last) Bands(Area area) => (area.Top / BandRows, area.Bottom / BandRows);
+
+    private static IEnumerable<Area> Resolve(long dependent, IReadOnlyList<Reference> references, Workbook book)
+    {
+        var own = Workbook.Unpack(dependent).Sheet;
+        foreach (var reference in references)
+        {
+            // A reference to a sheet that does not exist reads #REF!: nothing to depend on.
+            if ((reference.Sheet is null ? own : book.SheetNamed(reference.Sheet)) is { } sheet)
+            {
+                yield return new Area(sheet, reference.Top, reference.Left, reference.Bottom, reference.Right);
+            }
+        }
+    }
+
+    private static List<TValue> Get<TKey, TValue>(Dictionary<TKey, List<TValue>> map, TKey key)
+        where TKey : notnull
+    {
+        if (!map.TryGetValue(key, out var list))
+        {
+            list = [];
+            map[key] = list;
+        }
+
+        return list;
+    }
+}
+
+/// <summary>The filled cells of each sheet by column and row, for reading an area's cells in row order without visiting empty ones.</summary>
+internal sealed class SheetIndex
+{
+    private readonly Dictionary<int, SortedDictionary<int, SortedSet<int>>> _sheets = [];
+
+    public void Add(long key)
+    {
+        var (sheet, row, column) = Workbook.Unpack(key);
+        if (!_sheets.TryGetValue(sheet, out var columns))
+        {
+            columns = [];
+            _sheets[sheet] = columns;
+        }
+
+        if (!columns.TryGetValue(column, out var rows))
+        {
+            rows = [];
+            columns[column] = rows;
+        }
+
+        rows.Add(row);
+    }
+
+    public void Remove(long key)
+    {
+        var (sheet, row, column) = Workbook.Unpack(key);
+        if (_sheets.TryGetValue(sheet, out var columns) && columns.TryGetValue(column, out var rows) && rows.Remove(row) && rows.Count == 0)
+        {
+            columns.Remove(column);
+        }
+    }
+
+    /// <summary>The keys of the filled cells of <paramref name="area"/>, row by row.</summary>
+    public IEnumerable<long> In(Area area)
+    {
+        if (!_sheets.TryGetValue(area.Sheet, out var columns))
+        {
+            return [];
+        }
+
+        var found = new List<long>();
+        foreach (var (column, rows) in columns)
+        {
+            if (column < area.Left)
+            {
+                continue;
+            }
+
+            if (column > area.Right)
+            {
+                break;
+            }
+
+            foreach (var row in rows.GetViewBetween(area.Top, area.Bottom))
+            {
+                found.Add(Workbook.Key(area.Sheet, row, column));
+            }
+        }
+
+        if (area.Columns > 1)
+        {
+            // Row by row: the key orders by row, then column.
+            found.Sort();
+        }
+
+        return found;
+    }
+}

@@ -1,0 +1,437 @@
+using System.Globalization;
+using Groundwork.Grains.Sheets.Formulas;
+
+namespace Groundwork.Grains.Sheets;
+
+/// <summary>One cell edit: a constant, a formula (<c>=...</c>), or null/"" to clear. A leading <c>'</c> keeps text.</summary>
+/// <param name="Sheet">The sheet's index.</param>
+/// <param name="Row">Zero-based row.</param>
+/// <param name="Column">Zero-based column.</param>
+/// <param name="Input">What is typed into the cell.</param>
+public readonly record struct CellEdit(int Sheet, int Row, int Column, string? Input);
+
+/// <summary>A cell whose value changed in a batch.</summary>
+public readonly record struct CellChange(int Sheet, int Row, int Column, CellValue Value);
+
+/// <summary>The limits a workbook is held to.</summary>
+public sealed record WorkbookLimits
+{
+    /// <summary>Cells one recalculation may recompute; a batch that would need more is refused and changes nothing.</summary>
+    public int MaxRecalculatedCells { get; init; } = 1_000_000;
+
+    /// <summary>Characters of text in one cell (Excel's).</summary>
+    public int MaxTextLength { get; init; } = FormulaFunctions.MaxText;
+
+    /// <summary>The formula language's limits.</summary>
+    public FormulaLimits Formulas { get; init; } = FormulaLimits.Default;
+}
+
+/// <summary>
+/// A workbook's cells, formulas and dependency graph, recalculated incrementally: an edit recomputes only the cells
+/// that depend on it, in dependency order, without recursion, stopping where a value did not change. Cells on a
+/// reference cycle show <c>#CYCLE!</c> and recover when it is broken. Pure code: the grain stores and serves it.
+/// </summary>
+public sealed class Workbook
+{
+    private readonly List<string> _sheets = [];
+    private readonly Dictionary<long, Cell> _cells = [];
+    private readonly SheetIndex _index = new();
+    private readonly DependencyGraph _graph = new();
+    private readonly HashSet<long> _volatile = [];
+    private readonly WorkbookLimits _limits;
+    private readonly Func<DateTime> _now;
+
+    /// <summary>An empty workbook with one sheet, "Sheet1".</summary>
+    public Workbook(WorkbookLimits? limits = null, Func<DateTime>? now = null)
+    {
+        _limits = limits ?? new WorkbookLimits();
+        _now = now ?? (() => DateTime.Now);
+        _sheets.Add("Sheet1");
+    }
+
+    /// <summary>The sheets' names, in order.</summary>
+    public IReadOnlyList<string> Sheets => _sheets;
+
+    /// <summary>Cells that hold something.</summary>
+    public int CellCount => _cells.Count;
+
+    /// <summary>Adds a sheet; returns its index.</summary>
+    public int AddSheet(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (_sheets.Any(s => string.Equals(s, name, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new InvalidRequestException("name", $"a sheet named '{name}' exists");
+        }
+
+        _sheets.Add(name);
+        return _sheets.Count - 1;
+    }
+
+    /// <summary>The value a cell shows.</summary>
+    public CellValue Value(int sheet, int row, int column) => _cells.TryGetValue(Key(sheet, row, column), out var cell) ? cell.Value : CellValue.Empty;
+
+    /// <summary>The formula of a cell, if it holds one.</summary>
+    public string? Formula(int sheet, int row, int column) => _cells.TryGetValue(Key(sheet, row, column), out var cell) ? cell.Formula?.Text : null;
+
+    /// <summary>
+    /// Applies <paramref name="edits"/> as one batch (a later edit of the same cell wins), then recalculates what
+    /// depends on them and every volatile formula. All or nothing: a malformed formula or a limit refuses the whole
+    /// batch and changes nothing.
+    /// </summary>
+    /// <returns>Every cell whose value changed, edited cells and recomputed dependents alike.</returns>
+    /// <exception cref="InvalidFormulaException">A formula does not parse.</exception>
+    /// <exception cref="LimitExceededException">Text over the cell limit, or a recalculation past the limit.</exception>
+    public IReadOnlyList<CellChange> Apply(IReadOnlyList<CellEdit> edits)
+    {
+        ArgumentNullException.ThrowIfNull(edits);
+
+        // Parse everything first: a refusal leaves the workbook as it was.
+        var parsed = new Dictionary<long, Cell?>();
+        foreach (var edit in edits)
+        {
+            if ((uint)edit.Sheet >= (uint)_sheets.Count || (uint)edit.Row >= CellRef.MaxRows || (uint)edit.Column >= CellRef.MaxColumns)
+            {
+                throw new InvalidRequestException("cell", $"sheet {edit.Sheet}, row {edit.Row}, column {edit.Column} is outside the workbook's grid");
+            }
+
+            parsed[Key(edit.Sheet, edit.Row, edit.Column)] = Parse(edit.Input);
+        }
+
+        var previous = parsed.Keys.ToDictionary(k => k, k => _cells.GetValueOrDefault(k));
+        foreach (var (key, cell) in parsed)
+        {
+            Put(key, cell);
+        }
+
+        var before = parsed.Keys.ToDictionary(k => k, k => previous[k]?.Value ?? CellValue.Empty);
+        List<CellChange> changes;
+        try
+        {
+            changes = Recalculate(parsed.Keys.Concat(_volatile).Distinct().ToList(), before);
+        }
+        catch (LimitExceededException)
+        {
+            foreach (var (key, cell) in previous)
+            {
+                Put(key, cell);
+            }
+
+            throw;
+        }
+
+        return changes;
+    }
+
+    /// <summary>Recomputes every formula from scratch, in dependency order (what an incremental recalculation must equal).</summary>
+    public void RecalculateAll()
+    {
+        var formulas = _cells.Where(c => c.Value.Formula is not null).Select(c => c.Key).ToList();
+        foreach (var key in formulas)
+        {
+            _cells[key].Value = CellValue.Empty;
+        }
+
+        Recalculate(formulas, null, all: true);
+    }
+
+    private Cell? Parse(string? input)
+    {
+        if (string.IsNullOrEmpty(input))
+        {
+            return null;
+        }
+
+        if (input.Length > _limits.MaxTextLength)
+        {
+            throw new LimitExceededException("Sheets:MaxTextLength", _limits.MaxTextLength, input.Length);
+        }
+
+        if (input[0] == '=' && input.Length > 1)
+        {
+            var tree = FormulaParser.Parse(input, _limits.Formulas);
+            return new Cell(CellValue.Empty, new ParsedFormula(input, tree, References.Of(tree), References.IsVolatile(tree)));
+        }
+
+        return new Cell(Constant(input), null);
+    }
+
+    /// <summary>A typed constant: a number, TRUE or FALSE, an error literal, text (a leading <c>'</c> forces text).</summary>
+    public static CellValue Constant(string input)
+    {
+        if (input[0] == '\'')
+        {
+            return CellValue.Text(input[1..]);
+        }
+
+        if (double.TryParse(input, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
+        {
+            return CellValue.Number(number);
+        }
+
+        if (bool.TryParse(input, out var boolean))
+        {
+            return CellValue.Boolean(boolean);
+        }
+
+        return CellValue.TryParseError(input, out var error) ? CellValue.Error(error) : CellValue.Text(input);
+    }
+
+    private void Put(long key, Cell? cell)
+    {
+        if (_cells.Remove(key, out var old))
+        {
+            _index.Remove(key);
+            if (old.Formula is not null)
+            {
+                _graph.Remove(key, old.Formula.References, this);
+                _volatile.Remove(key);
+            }
+        }
+
+        if (cell is null)
+        {
+            return;
+        }
+
+        var copy = new Cell(cell.Value, cell.Formula);
+        _cells[key] = copy;
+        _index.Add(key);
+        if (copy.Formula is not null)
+        {
+            _graph.Add(key, copy.Formula.References, this);
+            if (copy.Formula.IsVolatile)
+            {
+                _volatile.Add(key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Recomputes the formulas among <paramref name="seeds"/> and everything downstream of the seeds, in dependency
+    /// order found by an iterative Tarjan walk (which also finds the cycles), evaluating a cell only when a
+    /// precedent's value changed or it is a seed.
+    /// </summary>
+    private List<CellChange> Recalculate(List<long> seeds, Dictionary<long, CellValue>? before, bool all = false)
+    {
+        var order = new List<long>();
+        var cyclic = new HashSet<long>();
+        var dependents = new Dictionary<long, List<long>>();
+        Tarjan(seeds, order, cyclic, dependents);
+        if (order.Count > _limits.MaxRecalculatedCells)
+        {
+            throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, order.Count);
+        }
+
+        var changes = new List<CellChange>();
+        var flagged = new HashSet<long>(seeds);
+        var context = new Context(this);
+        var evaluator = FormulaEvaluator.For(context);
+        foreach (var key in order)
+        {
+            // A cell on a cycle downstream of the edit is #CYCLE! whichever of its members was reached first.
+            if (!flagged.Contains(key) && !cyclic.Contains(key))
+            {
+                continue;
+            }
+
+            var cell = _cells.GetValueOrDefault(key);
+            var old = before is not null && before.TryGetValue(key, out var was) ? was : cell?.Value ?? CellValue.Empty;
+            if (cell?.Formula is { } formula)
+            {
+                if (cyclic.Contains(key))
+                {
+                    cell.Value = CellValue.Error(FormulaError.Cycle);
+                }
+                else
+                {
+                    context.At(key);
+                    cell.Value = evaluator.Evaluate(formula.Tree);
+                }
+            }
+
+            var now = cell?.Value ?? CellValue.Empty;
+            if (all || now != old)
+            {
+                if (!all || now != CellValue.Empty)
+                {
+                    var (sheet, row, column) = Unpack(key);
+                    changes.Add(new CellChange(sheet, row, column, now));
+                }
+
+                foreach (var dependent in dependents.GetValueOrDefault(key) ?? [])
+                {
+                    flagged.Add(dependent);
+                }
+            }
+        }
+
+        return changes;
+    }
+
+    /// <summary>
+    /// Tarjan's strongly connected components over the cells reachable from <paramref name="seeds"/> along
+    /// precedent-to-dependent edges, with an explicit stack (a 100,000-long chain is fine). <paramref name="order"/>
+    /// gets the cells precedents first; members of a component of two or more, or of a self-reference, are cyclic.
+    /// </summary>
+    private void Tarjan(List<long> seeds, List<long> order, HashSet<long> cyclic, Dictionary<long, List<long>> dependents)
+    {
+        // Per node, by its discovery number: its key, its low link, whether it is on the stack.
+        var number = new Dictionary<long, int>();
+        var keys = new List<long>();
+        var low = new List<int>();
+        var onStack = new List<bool>();
+        var stack = new Stack<int>();
+        var work = new Stack<(int Node, int Next)>();
+
+        // The components as found (dependents first): their members in one list, and where each one ends.
+        var members = new List<long>();
+        var ends = new List<int>();
+        List<long> Out(long key)
+        {
+            if (!dependents.TryGetValue(key, out var list))
+            {
+                list = _graph.DependentsOf(key);
+                dependents[key] = list;
+            }
+
+            return list;
+        }
+
+        int Discover(long key)
+        {
+            var n = keys.Count;
+            number[key] = n;
+            keys.Add(key);
+            low.Add(n);
+            onStack.Add(true);
+            stack.Push(n);
+            return n;
+        }
+
+        foreach (var seed in seeds)
+        {
+            if (number.ContainsKey(seed))
+            {
+                continue;
+            }
+
+            work.Push((Discover(seed), 0));
+            while (work.Count > 0)
+            {
+                var (node, next) = work.Pop();
+                var edges = Out(keys[node]);
+                var descended = false;
+                for (var i = next; i < edges.Count; i++)
+                {
+                    if (!number.TryGetValue(edges[i], out var to))
+                    {
+                        work.Push((node, i + 1));
+                        work.Push((Discover(edges[i]), 0));
+                        descended = true;
+                        break;
+                    }
+
+                    if (onStack[to])
+                    {
+                        low[node] = Math.Min(low[node], to);
+                    }
+                }
+
+                if (descended)
+                {
+                    continue;
+                }
+
+                if (low[node] == node)
+                {
+                    var start = members.Count;
+                    int member;
+                    do
+                    {
+                        member = stack.Pop();
+                        onStack[member] = false;
+                        members.Add(keys[member]);
+                    }
+                    while (member != node);
+
+                    ends.Add(members.Count);
+                    if (members.Count - start > 1 || edges.Contains(keys[node]))
+                    {
+                        for (var m = start; m < members.Count; m++)
+                        {
+                            cyclic.Add(members[m]);
+                        }
+                    }
+                }
+
+                if (work.Count > 0)
+                {
+                    var parent = work.Peek().Node;
+                    low[parent] = Math.Min(low[parent], low[node]);
+                }
+            }
+        }
+
+        // Tarjan finds components dependents first: reversed, precedents come first.
+        for (var c = ends.Count - 1; c >= 0; c--)
+        {
+            var from = c == 0 ? 0 : ends[c - 1];
+            for (var m = from; m < ends[c]; m++)
+            {
+                order.Add(members[m]);
+            }
+        }
+    }
+
+    internal static long Key(int sheet, int row, int column) => ((long)sheet << 34) | ((long)row << 14) | (long)column;
+
+    internal static (int Sheet, int Row, int Column) Unpack(long key) => ((int)(key >> 34), (int)((key >> 14) & 0xFFFFF), (int)(key & 0x3FFF));
+
+    internal IEnumerable<(int Row, int Column, CellValue Value)> CellsIn(Area area)
+    {
+        foreach (var key in _index.In(area))
+        {
+            var (_, row, column) = Unpack(key);
+            yield return (row, column, _cells[key].Value);
+        }
+    }
+
+    internal int? SheetNamed(string name)
+    {
+        var i = _sheets.FindIndex(s => string.Equals(s, name, StringComparison.OrdinalIgnoreCase));
+        return i < 0 ? null : i;
+    }
+
+    private sealed class Cell(CellValue value, ParsedFormula? formula)
+    {
+        public CellValue Value { get; set; } = value;
+
+        public ParsedFormula? Formula { get; } = formula;
+    }
+
+    private sealed record ParsedFormula(string Text, FormulaNode Tree, IReadOnlyList<Reference> References, bool IsVolatile);
+
+    /// <summary>The workbook as a formula sees it from one cell.</summary>
+    private sealed class Context(Workbook book) : IFormulaContext
+    {
+        private DateTime? _now;
+
+        public int Sheet { get; private set; }
+
+        public int Row { get; private set; }
+
+        public int Column { get; private set; }
+
+        // One clock reading per recalculation, so NOW and TODAY agree across the batch.
+        public DateTime Now => _now ??= book._now();
+
+        public void At(long key) => (Sheet, Row, Column) = Unpack(key);
+
+        public int? SheetNamed(string name) => book.SheetNamed(name);
+
+        public CellValue Value(int sheet, int row, int column) => book.Value(sheet, row, column);
+
+        public IEnumerable<(int Row, int Column, CellValue Value)> Cells(Area area) => book.CellsIn(area);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Globalization;
+using Groundwork.Grains.Sheets;
+using Groundwork.Grains.Sheets.Formulas;
+
+namespace Groundwork.Benchmarks;
+
+/// <summary>
+/// The Sheets engine on its own (no grain, no storage, no feed): recalculation of an edit with 10,000 dependents, a
+/// 100,000-long chain, edits with no dependents, and parsing. For tuning; the Sheets section of docs/benchmarks.md
+/// will measure them through the workbook grain. Run with GROUNDWORK_BENCH=sheets-engine.
+/// </summary>
+internal static class SheetsEngineBench
+{
+    public static void Run()
+    {
+        static string Text(int n) => n.ToString(CultureInfo.InvariantCulture);
+        var book = new Workbook();
+        var edits = new List<CellEdit> { new(0, 0, 0, "1") };
+        for (var row = 0; row < 10_000; row++)
+        {
+            edits.Add(new CellEdit(0, row, 1, $"=SUM($A$1:A{Text(row + 1)})+A1"));
+        }
+
+        var watch = Stopwatch.StartNew();
+        book.Apply(edits);
+        Console.WriteLine($"10,000 running totals entered in one batch: {watch.Elapsed.TotalMilliseconds:F1} ms");
+        for (var i = 0; i < 5; i++)
+        {
+            watch.Restart();
+            var changes = book.Apply([new CellEdit(0, 0, 0, Text(i + 2))]);
+            Console.WriteLine($"edit with {changes.Count - 1:N0} dependents recalculated: {watch.Elapsed.TotalMilliseconds:F1} ms");
+        }
+
+        var chain = new Workbook();
+        var links = new List<CellEdit> { new(0, 0, 0, "1") };
+        for (var row = 1; row < 100_000; row++)
+        {
+            links.Add(new CellEdit(0, row, 0, $"=A{Text(row)}+1"));
+        }
+
+        chain.Apply(links);
+        for (var i = 0; i < 3; i++)
+        {
+            watch.Restart();
+            chain.Apply([new CellEdit(0, 0, 0, Text(i + 2))]);
+            Console.WriteLine($"edit at the head of a 100,000-long chain: {watch.Elapsed.TotalMilliseconds:F1} ms");
+        }
+
+        watch.Restart();
+        const int Independent = 20_000;
+        for (var i = 0; i < Independent; i++)
+        {
+            chain.Apply([new CellEdit(0, i % 1_000, 5, Text(i))]);
+        }
+
+        Console.WriteLine($"edits with no dependents: {Independent / watch.Elapsed.TotalSeconds:N0}/s ({watch.Elapsed.TotalMicroseconds / Independent:F1} us each)");
+        string[] formulas = ["=SUM(A1:A10)*2", "=IF(A1>2,VLOOKUP(B1,Sheet2!A:C,3,FALSE),\"none\")", "=ROUND(AVERAGE(B2:B99)/3,2)&\" units\"", "=SUMIFS(D:D,A:A,\">5\",B:B,\"x*\")"];
+        const int Parses = 200_000;
+        watch.Restart();
+        for (var i = 0; i < Parses; i++)
+        {
+            FormulaParser.Parse(formulas[i % formulas.Length]);
+        }
+
+        Console.WriteLine($"parse: {watch.Elapsed.TotalMicroseconds / Parses:F2} us per formula");
+    }
+}

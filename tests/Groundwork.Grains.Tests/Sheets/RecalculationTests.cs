@@ -1,0 +1,185 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Groundwork.Grains.Sheets;
+using Groundwork.Grains.Sheets.Formulas;
+using Xunit;
+
+namespace Groundwork.Grains.Tests.Sheets;
+
+/// <summary>Incremental recalculation: only what depends on an edit, in order, without recursion, cycles shown and recovered.</summary>
+public sealed class RecalculationTests
+{
+    private static IReadOnlyList<CellChange> Set(Workbook book, params (string Address, string? Input)[] edits) =>
+        book.Apply([.. edits.Select(e => Edit(e.Address, e.Input))]);
+
+    private static CellEdit Edit(string address, string? input)
+    {
+        var cell = ((ReferenceNode)FormulaParser.Parse("=" + address)).Cell;
+        return new CellEdit(0, cell.Row, cell.Column, input);
+    }
+
+    private static CellValue At(Workbook book, string address)
+    {
+        var cell = ((ReferenceNode)FormulaParser.Parse("=" + address)).Cell;
+        return book.Value(0, cell.Row, cell.Column);
+    }
+
+    private static string Name(CellChange change) => CellRef.ColumnName(change.Column) + (change.Row + 1);
+
+    [Fact]
+    public void An_edit_recomputes_its_dependents_in_order_and_reports_every_value_that_changed()
+    {
+        var book = new Workbook();
+        Set(book, ("A1", "1"), ("A2", "=A1*2"), ("A3", "=A2+A1"), ("B1", "=SUM(A1:A3)"), ("C1", "7"));
+        Assert.Equal(CellValue.Number(6), At(book, "B1"));
+        var changes = Set(book, ("A1", "2"));
+        Assert.Equal(["A1", "A2", "A3", "B1"], changes.Select(Name).Order());
+        Assert.Equal(CellValue.Number(12), At(book, "B1"));
+    }
+
+    [Fact]
+    public void A_value_that_does_not_change_stops_the_recalculation_there()
+    {
+        var book = new Workbook();
+        Set(book, ("A1", "5"), ("B1", "=IF(A1>0,1,0)"), ("C1", "=B1*2"));
+        Assert.Equal(["A1"], Set(book, ("A1", "6")).Select(Name));
+        Assert.Empty(Set(book, ("A1", "6")));
+        Assert.Equal(["A1", "B1", "C1"], Set(book, ("A1", "-1")).Select(Name).Order());
+    }
+
+    [Fact]
+    public void Every_cell_of_a_cycle_shows_CYCLE_and_recovers_when_it_is_broken()
+    {
+        var book = new Workbook();
+        Set(book, ("A1", "=B1+1"), ("C1", "=A1*10"));
+        Set(book, ("B1", "=A1+1"));
+        Assert.Equal(CellValue.Error(FormulaError.Cycle), At(book, "A1"));
+        Assert.Equal(CellValue.Error(FormulaError.Cycle), At(book, "B1"));
+        Assert.Equal(CellValue.Error(FormulaError.Cycle), At(book, "C1"));
+        Set(book, ("B1", "5"));
+        Assert.Equal(CellValue.Number(6), At(book, "A1"));
+        Assert.Equal(CellValue.Number(60), At(book, "C1"));
+        Set(book, ("D1", "=D1+1"));
+        Assert.Equal(CellValue.Error(FormulaError.Cycle), At(book, "D1"));
+    }
+
+    [Fact]
+    public void A_chain_of_100000_cells_recalculates_without_recursion()
+    {
+        var book = new Workbook();
+        var edits = new List<CellEdit> { new(0, 0, 0, "1") };
+        for (var row = 1; row < 100_000; row++)
+        {
+            edits.Add(new CellEdit(0, row, 0, $"=A{row}+1"));
+        }
+
+        book.Apply(edits);
+        Assert.Equal(CellValue.Number(100_000), book.Value(0, 99_999, 0));
+        Assert.Equal(100_000, book.Apply([new CellEdit(0, 0, 0, "2")]).Count);
+        Assert.Equal(CellValue.Number(100_001), book.Value(0, 99_999, 0));
+    }
+
+    [Fact]
+    public void A_batch_is_all_or_nothing()
+    {
+        var book = new Workbook(new WorkbookLimits { MaxRecalculatedCells = 3 });
+        Set(book, ("A1", "1"), ("A2", "=A1+1"));
+        Assert.Throws<InvalidFormulaException>(() => Set(book, ("A1", "5"), ("B1", "=1+")));
+        Assert.Equal(CellValue.Number(1), At(book, "A1"));
+        Set(book, ("A3", "=A2+1"));
+        var refused = Assert.Throws<LimitExceededException>(() => Set(book, ("A4", "=A3+1"), ("A1", "10")));
+        Assert.Equal("Sheets:MaxRecalculatedCells", refused.Limit);
+        Assert.Equal(CellValue.Number(1), At(book, "A1"));
+        Assert.Equal(CellValue.Empty, At(book, "A4"));
+        Assert.Null(book.Formula(0, 3, 0));
+        Assert.Equal(CellValue.Number(3), At(book, "A3"));
+    }
+
+    [Fact]
+    public void Constants_are_typed_as_Excel_types_them()
+    {
+        Assert.Equal(CellValue.Number(1500), Workbook.Constant("1.5e3"));
+        Assert.Equal(CellValue.True, Workbook.Constant("TRUE"));
+        Assert.Equal(CellValue.Text("42"), Workbook.Constant("'42"));
+        Assert.Equal(CellValue.Error(FormulaError.NA), Workbook.Constant("#N/A"));
+        Assert.Equal(CellValue.Text("hello"), Workbook.Constant("hello"));
+    }
+
+    [Fact]
+    public void Volatile_formulas_are_recomputed_on_every_batch()
+    {
+        var clock = new DateTime(2025, 1, 1, 12, 0, 0, DateTimeKind.Unspecified);
+        var book = new Workbook(now: () => clock);
+        Set(book, ("A1", "=NOW()"), ("B1", "=A1+1"));
+        Assert.Equal(CellValue.Number(45658.5), At(book, "A1"));
+        clock = clock.AddHours(6);
+        Assert.Equal(["A1", "B1"], Set(book, ("Z9", "x")).Select(Name).Where(n => n != "Z9").Order());
+        Assert.Equal(CellValue.Number(45658.75), At(book, "A1"));
+    }
+
+    [Fact]
+    public void A_range_reaches_cells_filled_later_and_a_reference_to_another_sheet_follows_it()
+    {
+        var book = new Workbook();
+        var second = book.AddSheet("Data");
+        Set(book, ("A1", "=SUM(B:B)+Data!A1"), ("C1", "=COUNT(B1:B100000)"));
+        book.Apply([new CellEdit(second, 0, 0, "100")]);
+        Assert.Equal(CellValue.Number(100), At(book, "A1"));
+        Set(book, ("B50000", "5"), ("B7", "2"));
+        Assert.Equal(CellValue.Number(107), At(book, "A1"));
+        Assert.Equal(CellValue.Number(2), At(book, "C1"));
+    }
+
+    /// <summary>
+    /// After any sequence of batches of edits over a small grid (constants, clears, and formulas that read other cells,
+    /// ranges included, so cycles are made and broken), every cell equals what a recalculation from scratch gives.
+    /// </summary>
+    [Fact]
+    public void After_any_edits_the_incremental_values_equal_a_recalculation_from_scratch()
+    {
+        string[] cells = [.. from column in "ABCD" from row in Enumerable.Range(1, 5) select $"{column}{row}"];
+        var address = Gen.Elements(cells);
+        var formula = Gen.OneOf(
+            from a in address from b in address select $"={a}+{b}",
+            from a in address from b in address select $"=SUM({a}:{b})",
+            from a in address from b in address from c in address select $"=IF({a}>2,{b},{c})",
+            from a in address select $"={a}*2-1",
+            from a in address from b in address select $"=MAX({a},{b})+COUNT(A1:D5)",
+            from a in address select $"=IFERROR(1/{a},\"none\")",
+            from a in address from b in address select $"={a}&{b}");
+        var input = Gen.Frequency(
+            (3, formula),
+            (2, Gen.Choose(-3, 9).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+            (1, Gen.Constant<string>(null!)),
+            (1, Gen.Elements("x", "TRUE", "'3")));
+        var edit = from a in address from i in input select (a, i);
+        var batches = Gen.ListOf(Gen.ListOf(edit).Where(b => b.Count is > 0 and <= 3)).Where(b => b.Count <= 12);
+
+        Prop.ForAll(batches.ToArbitrary(), script =>
+        {
+            var book = new Workbook();
+            var inputs = new Dictionary<string, string?>();
+            foreach (var batch in script)
+            {
+                book.Apply([.. batch.Select(e => Edit(e.Item1, e.Item2))]);
+                foreach (var (a, i) in batch)
+                {
+                    inputs[a] = i;
+                }
+            }
+
+            var fresh = new Workbook();
+            fresh.Apply([.. inputs.Select(p => Edit(p.Key, p.Value))]);
+            fresh.RecalculateAll();
+            foreach (var a in cells)
+            {
+                if (At(book, a) != At(fresh, a))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+    }
+}
