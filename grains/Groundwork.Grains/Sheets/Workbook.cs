@@ -35,8 +35,8 @@ public sealed class Workbook
 {
     private readonly List<string> _sheets = [];
     private readonly Dictionary<long, Cell> _cells = [];
-    private readonly SheetIndex _index = new();
-    private readonly DependencyGraph _graph = new();
+    private SheetIndex _index = new();
+    private DependencyGraph _graph = new();
     private readonly HashSet<long> _volatile = [];
     private readonly WorkbookLimits _limits;
     private readonly Func<DateTime> _now;
@@ -73,6 +73,31 @@ public sealed class Workbook
 
     /// <summary>The formula of a cell, if it holds one.</summary>
     public string? Formula(int sheet, int row, int column) => _cells.TryGetValue(Key(sheet, row, column), out var cell) ? cell.Formula?.Text : null;
+
+    /// <summary>What would be typed to make a cell as it is: its formula, or its constant (text that reads as something else with a leading <c>'</c>); null when empty.</summary>
+    public string? Input(int sheet, int row, int column)
+    {
+        if (!_cells.TryGetValue(Key(sheet, row, column), out var cell))
+        {
+            return null;
+        }
+
+        if (cell.Formula is { } formula)
+        {
+            return formula.Text;
+        }
+
+        var value = cell.Value;
+        return value.Kind switch
+        {
+            CellValueKind.Number => value.AsNumber.ToString("R", CultureInfo.InvariantCulture),
+            CellValueKind.Text => value.AsText.Length > 0 && !value.AsText.StartsWith('=') && Constant(value.AsText) == value ? value.AsText : "'" + value.AsText,
+            _ => value.ToString(),
+        };
+    }
+
+    /// <summary>The cells that hold something.</summary>
+    public IEnumerable<(int Sheet, int Row, int Column)> FilledCells() => _cells.Keys.Select(Unpack);
 
     /// <summary>
     /// Applies <paramref name="edits"/> as one batch (a later edit of the same cell wins), then recalculates what
@@ -121,6 +146,126 @@ public sealed class Workbook
         }
 
         return changes;
+    }
+
+    /// <summary>
+    /// Inserts or deletes rows or columns of one sheet: its cells move, the references of every formula that reads
+    /// that sheet shift as Excel shifts them (an area grows when rows are inserted inside it and shrinks when some of
+    /// its rows are deleted; a reference to a deleted cell, or to an area wholly deleted, becomes <c>#REF!</c>), and
+    /// the workbook is recalculated.
+    /// </summary>
+    /// <exception cref="InvalidRequestException">The rows or columns are outside the grid, or filled cells would be pushed past it.</exception>
+    public void Restructure(StructuralEdit edit)
+    {
+        var max = edit.Rows ? CellRef.MaxRows : CellRef.MaxColumns;
+        if ((uint)edit.Sheet >= (uint)_sheets.Count || edit.Count < 1 || edit.At < 0 || edit.At >= max || (!edit.Insert && edit.At + edit.Count > max))
+        {
+            throw new InvalidRequestException("edit", $"{(edit.Insert ? "inserting" : "deleting")} {edit.Count} {(edit.Rows ? "rows" : "columns")} at {edit.At} is outside sheet {edit.Sheet}'s grid");
+        }
+
+        var moved = new List<(long Key, Cell Cell)>(_cells.Count);
+        foreach (var (key, cell) in _cells)
+        {
+            var (sheet, row, column) = Unpack(key);
+            if (sheet == edit.Sheet)
+            {
+                var along = edit.Rows ? row : column;
+                if (FormulaRewriter.Shift(along, along, edit, max) is not { } to)
+                {
+                    if (edit.Insert)
+                    {
+                        throw new InvalidRequestException("edit", $"filled cells would be pushed past the grid's last {(edit.Rows ? "row" : "column")}");
+                    }
+
+                    continue;
+                }
+
+                (row, column) = edit.Rows ? (to.Start, column) : (row, to.Start);
+            }
+
+            var formula = cell.Formula is { } f ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, _limits.Formulas, w => Shifted(w, sheet, edit, max))) : null;
+            moved.Add((Key(sheet, row, column), new Cell(cell.Value, formula)));
+        }
+
+        Rebuild(moved);
+    }
+
+    /// <summary>Renames a sheet; the formulas that name it follow.</summary>
+    /// <exception cref="InvalidRequestException">Another sheet has that name, or there is no such sheet.</exception>
+    public void RenameSheet(int sheet, string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if ((uint)sheet >= (uint)_sheets.Count)
+        {
+            throw new InvalidRequestException("sheet", $"there is no sheet {sheet}");
+        }
+
+        if (SheetNamed(name) is { } other && other != sheet)
+        {
+            throw new InvalidRequestException("name", $"a sheet named '{name}' exists");
+        }
+
+        var old = _sheets[sheet];
+        var prefix = FormulaRewriter.SheetPrefix(name);
+        var cells = _cells.Select(c => (c.Key, new Cell(c.Value.Value, c.Value.Formula is { } f
+            ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, _limits.Formulas, w =>
+                w.Sheet is { } named && string.Equals(named, old, StringComparison.OrdinalIgnoreCase) ? FormulaRewriter.Text(prefix, w.From, w.To, w.Kind, w.IsCell) : null))
+            : null))).ToList();
+        _sheets[sheet] = name;
+        Rebuild(cells);
+    }
+
+    /// <summary>The reference a formula on <paramref name="own"/> would write after <paramref name="edit"/>, or null when it does not move.</summary>
+    private string? Shifted(FormulaRewriter.Written written, int own, StructuralEdit edit, int max)
+    {
+        var sheet = written.Sheet is null ? own : SheetNamed(written.Sheet);
+        if (sheet != edit.Sheet || (edit.Rows && written.Kind == AreaKind.Columns) || (!edit.Rows && written.Kind == AreaKind.Rows))
+        {
+            return null;
+        }
+
+        var (first, last) = (written.From, written.To);
+        var span = edit.Rows ? (first.Row, last.Row) : (first.Column, last.Column);
+        if (FormulaRewriter.Shift(span.Item1, span.Item2, edit, max) is not { } moved)
+        {
+            return written.Prefix + "#REF!";
+        }
+
+        if (moved == span)
+        {
+            return null;
+        }
+
+        (first, last) = edit.Rows
+            ? (first with { Row = moved.Start }, last with { Row = moved.End })
+            : (first with { Column = moved.Start }, last with { Column = moved.End });
+        return FormulaRewriter.Text(written.Prefix, first, last, written.Kind, written.IsCell);
+    }
+
+    /// <summary>The formula again for its rewritten text (a reference turned into #REF! may lengthen it past the limit: allowed).</summary>
+    private ParsedFormula Reparsed(ParsedFormula formula, string text)
+    {
+        if (string.Equals(text, formula.Text, StringComparison.Ordinal))
+        {
+            return formula;
+        }
+
+        var tree = FormulaParser.Parse(text, _limits.Formulas with { MaxLength = Math.Max(_limits.Formulas.MaxLength, text.Length) });
+        return new ParsedFormula(text, tree, References.Of(tree), References.IsVolatile(tree));
+    }
+
+    private void Rebuild(List<(long Key, Cell Cell)> cells)
+    {
+        _cells.Clear();
+        _volatile.Clear();
+        _index = new SheetIndex();
+        _graph = new DependencyGraph();
+        foreach (var (key, cell) in cells)
+        {
+            Put(key, cell);
+        }
+
+        RecalculateAll();
     }
 
     /// <summary>Recomputes every formula from scratch, in dependency order (what an incremental recalculation must equal).</summary>

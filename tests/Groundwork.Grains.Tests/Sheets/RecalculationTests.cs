@@ -132,7 +132,8 @@ public sealed class RecalculationTests
 
     /// <summary>
     /// After any sequence of batches of edits over a small grid (constants, clears, and formulas that read other cells,
-    /// ranges included, so cycles are made and broken), every cell equals what a recalculation from scratch gives.
+    /// ranges included, so cycles are made and broken) and of rows and columns inserted and deleted, every cell equals
+    /// what a recalculation from scratch of what the cells hold gives.
     /// </summary>
     [Fact]
     public void After_any_edits_the_incremental_values_equal_a_recalculation_from_scratch()
@@ -153,33 +154,117 @@ public sealed class RecalculationTests
             (1, Gen.Constant<string>(null!)),
             (1, Gen.Elements("x", "TRUE", "'3")));
         var edit = from a in address from i in input select (a, i);
-        var batches = Gen.ListOf(Gen.ListOf(edit).Where(b => b.Count is > 0 and <= 3)).Where(b => b.Count <= 12);
+        var batch = Gen.ListOf(edit).Where(b => b.Count is > 0 and <= 3).Select(b => new Step([.. b], null));
+        var structure = from rows in Gen.Elements(true, false)
+                        from insert in Gen.Elements(true, false)
+                        from at in Gen.Choose(0, 4)
+                        from count in Gen.Choose(1, 2)
+                        select new Step([], new StructuralEdit(0, rows, insert, at, count));
+        var batches = Gen.ListOf(Gen.Frequency((4, batch), (1, structure))).Where(b => b.Count <= 12);
 
         Prop.ForAll(batches.ToArbitrary(), script =>
         {
             var book = new Workbook();
-            var inputs = new Dictionary<string, string?>();
-            foreach (var batch in script)
+            foreach (var (edits, structural) in script)
             {
-                book.Apply([.. batch.Select(e => Edit(e.Item1, e.Item2))]);
-                foreach (var (a, i) in batch)
+                if (structural is { } s)
                 {
-                    inputs[a] = i;
+                    book.Restructure(s);
+                }
+                else
+                {
+                    book.Apply([.. edits.Select(e => Edit(e.Address, e.Input))]);
                 }
             }
 
+            // A workbook typed afresh with what the cells now hold (moved and rewritten by structural edits).
             var fresh = new Workbook();
-            fresh.Apply([.. inputs.Select(p => Edit(p.Key, p.Value))]);
+            var filled = book.FilledCells().ToList();
+            fresh.Apply([.. filled.Select(c => new CellEdit(c.Sheet, c.Row, c.Column, book.Input(c.Sheet, c.Row, c.Column)))]);
             fresh.RecalculateAll();
-            foreach (var a in cells)
-            {
-                if (At(book, a) != At(fresh, a))
-                {
-                    return false;
-                }
-            }
-
-            return true;
+            return filled.Concat(fresh.FilledCells()).All(c => book.Value(c.Sheet, c.Row, c.Column) == fresh.Value(c.Sheet, c.Row, c.Column));
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+    }
+
+    [Fact]
+    public void Inserted_rows_move_cells_and_shift_references_as_Excel_does()
+    {
+        var book = new Workbook();
+        Set(book, ("A5", "5"), ("A10", "10"), ("B1", "=SUM(A1:A10)"), ("B2", "=A5"), ("B3", "=$A$5*2"), ("B4", "=A11"), ("C1", "=SUM(A:A)"), ("C2", "=SUM(5:5)"));
+        book.Restructure(new StructuralEdit(0, Rows: true, Insert: true, At: 4, Count: 2));
+        Assert.Equal("=SUM(A1:A12)", book.Formula(0, 0, 1));
+        Assert.Equal("=A7", book.Formula(0, 1, 1));
+        Assert.Equal("=$A$7*2", book.Formula(0, 2, 1));
+        Assert.Equal("=A13", book.Formula(0, 3, 1));
+        Assert.Equal("=SUM(A:A)", book.Formula(0, 0, 2));
+        Assert.Equal("=SUM(7:7)", book.Formula(0, 1, 2));
+        Assert.Equal(CellValue.Number(5), At(book, "A7"));
+        Assert.Equal(CellValue.Empty, At(book, "A5"));
+        Assert.Equal(CellValue.Number(15), At(book, "B1"));
+        Assert.Equal(CellValue.Number(10), At(book, "B3"));
+
+        // Inserting above the area moves all of it; below it, nothing.
+        book.Restructure(new StructuralEdit(0, Rows: true, Insert: true, At: 0, Count: 1));
+        Assert.Equal("=SUM(A2:A13)", book.Formula(0, 1, 1));
+        book.Restructure(new StructuralEdit(0, Rows: true, Insert: true, At: 20, Count: 3));
+        Assert.Equal("=SUM(A2:A13)", book.Formula(0, 1, 1));
+        Assert.Equal(CellValue.Number(15), book.Value(0, 1, 1));
+    }
+
+    [Fact]
+    public void Deleted_rows_shrink_areas_and_turn_references_to_deleted_cells_into_REF()
+    {
+        var book = new Workbook();
+        var data = book.AddSheet("Data");
+        Set(book, ("A1", "1"), ("A3", "3"), ("A4", "4"), ("A8", "8"), ("B11", "=SUM(A1:A10)"), ("B12", "=A4+1"), ("B13", "=SUM(A3:A4)"), ("B14", "=A8"));
+        book.Apply([new CellEdit(data, 0, 0, "=Sheet1!A4*2"), new CellEdit(data, 1, 0, "=A4")]);
+        book.Restructure(new StructuralEdit(0, Rows: true, Insert: false, At: 2, Count: 2));
+        Assert.Equal("=SUM(A1:A8)", book.Formula(0, 8, 1));
+        Assert.Equal(CellValue.Number(9), book.Value(0, 8, 1));
+        Assert.Equal("=#REF!+1", book.Formula(0, 9, 1));
+        Assert.Equal(CellValue.Error(FormulaError.Ref), book.Value(0, 9, 1));
+        Assert.Equal("=SUM(#REF!)", book.Formula(0, 10, 1));
+        Assert.Equal("=A6", book.Formula(0, 11, 1));
+        Assert.Equal(CellValue.Number(8), book.Value(0, 11, 1));
+        Assert.Null(book.Formula(0, 13, 1));
+        Assert.Equal("=Sheet1!#REF!*2", book.Formula(data, 0, 0));
+        Assert.Equal(CellValue.Error(FormulaError.Ref), book.Value(data, 0, 0));
+        Assert.Equal("=A4", book.Formula(data, 1, 0));
+    }
+
+    [Fact]
+    public void Columns_move_like_rows_and_a_renamed_sheet_is_followed_by_the_formulas_that_name_it()
+    {
+        var book = new Workbook();
+        var data = book.AddSheet("Data");
+        Set(book, ("B1", "2"), ("C1", "=B1*2"), ("D1", "=SUM(A1:C1)"), ("E1", "=Data!A1+1"));
+        book.Apply([new CellEdit(data, 0, 0, "10")]);
+        book.Restructure(new StructuralEdit(0, Rows: false, Insert: true, At: 1, Count: 1));
+        Assert.Equal("=C1*2", book.Formula(0, 0, 3));
+        Assert.Equal("=SUM(A1:D1)", book.Formula(0, 0, 4));
+        Assert.Equal(CellValue.Number(6), book.Value(0, 0, 4));
+        book.RenameSheet(data, "Q1 plan");
+        Assert.Equal("='Q1 plan'!A1+1", book.Formula(0, 0, 5));
+        Assert.Equal(CellValue.Number(11), book.Value(0, 0, 5));
+        book.RenameSheet(data, "Plan");
+        Assert.Equal("=Plan!A1+1", book.Formula(0, 0, 5));
+        Assert.Throws<InvalidRequestException>(() => book.RenameSheet(data, "sheet1"));
+    }
+
+    [Fact]
+    public void Rows_that_would_push_filled_cells_off_the_grid_are_refused_and_nothing_moves()
+    {
+        var book = new Workbook();
+        book.Apply([new CellEdit(0, CellRef.MaxRows - 1, 0, "1"), new CellEdit(0, 0, 1, "=A1048576")]);
+        Assert.Throws<InvalidRequestException>(() => book.Restructure(new StructuralEdit(0, Rows: true, Insert: true, At: 0, Count: 1)));
+        Assert.Equal("=A1048576", book.Formula(0, 0, 1));
+        Assert.Equal(CellValue.Number(1), book.Value(0, 0, 1));
+        Assert.Throws<InvalidRequestException>(() => book.Restructure(new StructuralEdit(0, Rows: false, Insert: false, At: 16_380, Count: 5)));
+    }
+
+    /// <summary>One step of a random script: a batch of cell edits, or a structural edit.</summary>
+    public sealed record Step(List<(string Address, string? Input)> Edits, StructuralEdit? Structure)
+    {
+        public override string ToString() => Structure is { } s ? s.ToString() : string.Join(", ", Edits.Select(e => $"{e.Address}={e.Input ?? "(clear)"}"));
     }
 }

@@ -111,10 +111,18 @@ public sealed record BooleanNode(int Position, bool Value) : FormulaNode(Positio
 public sealed record ErrorNode(int Position, FormulaError Value) : FormulaNode(Position);
 
 /// <summary>A cell reference, on the formula's own sheet when <see cref="Sheet"/> is null.</summary>
-public sealed record ReferenceNode(int Position, string? Sheet, CellRef Cell) : FormulaNode(Position);
+public sealed record ReferenceNode(int Position, string? Sheet, CellRef Cell) : FormulaNode(Position)
+{
+    /// <summary>Where its text ends (exclusive), for rewriting it in place.</summary>
+    public int End { get; init; }
+}
 
 /// <summary>An area: cells from one corner to the other, whole columns or whole rows.</summary>
-public sealed record AreaNode(int Position, string? Sheet, CellRef From, CellRef To, AreaKind Kind) : FormulaNode(Position);
+public sealed record AreaNode(int Position, string? Sheet, CellRef From, CellRef To, AreaKind Kind) : FormulaNode(Position)
+{
+    /// <summary>Where its text ends (exclusive), for rewriting it in place.</summary>
+    public int End { get; init; }
+}
 
 /// <summary>The <c>:</c> operator between two references that are not both plain cells (e.g. <c>A1:INDEX(...)</c>).</summary>
 public sealed record RangeNode(int Position, FormulaNode Left, FormulaNode Right) : FormulaNode(Position);
@@ -310,7 +318,7 @@ public sealed partial class FormulaParser
     {
         if (left is ReferenceNode a && right is ReferenceNode b && (b.Sheet is null || string.Equals(a.Sheet, b.Sheet, StringComparison.OrdinalIgnoreCase)))
         {
-            return new AreaNode(a.Position, a.Sheet, Order(a.Cell, b.Cell, true), Order(a.Cell, b.Cell, false), AreaKind.Cells);
+            return new AreaNode(a.Position, a.Sheet, Order(a.Cell, b.Cell, true), Order(a.Cell, b.Cell, false), AreaKind.Cells) { End = b.End };
         }
 
         if (left is NumberNode or TextNode or BooleanNode or ArrayNode || right is NumberNode or TextNode or BooleanNode or ArrayNode)
@@ -629,7 +637,7 @@ public sealed partial class FormulaParser
             }
 
             _at = at + area.Length;
-            return new AreaNode(start, sheet, Order(from, to, true), Order(from, to, false), kind);
+            return new AreaNode(start, sheet, Order(from, to, true), Order(from, to, false), kind) { End = _at };
         }
 
         if (CellPattern().Match(_text, at) is { Success: true } cell)
@@ -639,12 +647,19 @@ public sealed partial class FormulaParser
             if (column >= 0 && row >= 0)
             {
                 _at = at + cell.Length;
-                return new ReferenceNode(start, sheet, new CellRef(row, column, cell.Groups[3].Length > 0, cell.Groups[1].Length > 0));
+                return new ReferenceNode(start, sheet, new CellRef(row, column, cell.Groups[3].Length > 0, cell.Groups[1].Length > 0)) { End = _at };
             }
         }
 
         if (sheet is not null)
         {
+            // Sheet2!#REF! is what a reference to deleted cells of another sheet becomes.
+            if (string.Compare(_text, at, "#REF!", 0, 5, StringComparison.OrdinalIgnoreCase) == 0)
+            {
+                _at = at + 5;
+                return new ErrorNode(start, FormulaError.Ref);
+            }
+
             throw Error("a cell or an area after the sheet name", at);
         }
 
