@@ -98,84 +98,92 @@ internal static class References
 }
 
 /// <summary>
-/// Who depends on a cell: formulas that name it, and formulas whose areas hold it. An area is one entry, indexed by
-/// the bands of 1,024 rows it covers (an area over more than 64 bands, such as a whole column, sits in one list per
-/// sheet that every lookup filters), so <c>=SUM(A1:A100000)</c> is one entry in 98 bands, not 100,000 edges.
+/// Who depends on a cell: formulas that name it, and formulas whose areas hold it. An area is one entry, indexed where
+/// a lookup finds it cheaply: a compact area (at most 64 pieces of one column by 1,024 rows) in each of its pieces; a
+/// tall one (whole columns, <c>A1:B100000</c>) in each of its columns; a wide one (whole rows) in each of its bands of
+/// rows; anything larger in one list per sheet. So <c>=SUM(A1:A100000)</c> is one entry in 98 pieces, not 100,000
+/// edges, a cell filled later inside an area is found, and a lookup reads four short lists.
 /// </summary>
 internal sealed class DependencyGraph
 {
     private const int BandRows = 1_024;
-    private const int MaxBands = 64;
+    private const int MaxPieces = 64;
 
     private readonly Dictionary<long, List<long>> _points = [];
+    private readonly Dictionary<(int Sheet, int Band, int Column), List<(Area Area, long Dependent)>> _pieces = [];
+    private readonly Dictionary<(int Sheet, int Column), List<(Area Area, long Dependent)>> _columns = [];
     private readonly Dictionary<(int Sheet, int Band), List<(Area Area, long Dependent)>> _bands = [];
-    private readonly Dictionary<int, List<(Area Area, long Dependent)>> _wide = [];
+    private readonly Dictionary<int, List<(Area Area, long Dependent)>> _sheets = [];
 
-    public void Add(long dependent, IReadOnlyList<Reference> references, Workbook book)
-    {
-        foreach (var area in Resolve(dependent, references, book))
-        {
-            if (area.Count == 1)
-            {
-                // Once per formula, however often it names the cell (=A1*A1), so lookups need not remove repeats.
-                var list = Get(_points, Workbook.Key(area.Sheet, area.Top, area.Left));
-                if (!list.Contains(dependent))
-                {
-                    list.Add(dependent);
-                }
-            }
-            else if (Bands(area) is var (first, last) && last - first + 1 > MaxBands)
-            {
-                Get(_wide, area.Sheet).Add((area, dependent));
-            }
-            else
-            {
-                for (var band = first; band <= last; band++)
-                {
-                    Get(_bands, (area.Sheet, band)).Add((area, dependent));
-                }
-            }
-        }
-    }
+    public void Add(long dependent, IReadOnlyList<Reference> references, Workbook book) => Register(dependent, references, book, add: true);
 
-    public void Remove(long dependent, IReadOnlyList<Reference> references, Workbook book)
+    public void Remove(long dependent, IReadOnlyList<Reference> references, Workbook book) => Register(dependent, references, book, add: false);
+
+    private void Register(long dependent, IReadOnlyList<Reference> references, Workbook book, bool add)
     {
         foreach (var area in Resolve(dependent, references, book))
         {
             if (area.Count == 1)
             {
                 var key = Workbook.Key(area.Sheet, area.Top, area.Left);
-                if (_points.TryGetValue(key, out var list))
+                if (add)
                 {
-                    list.Remove(dependent);
-                    if (list.Count == 0)
+                    // Once per formula, however often it names the cell (=A1*A1), so lookups need not remove repeats.
+                    var list = Get(_points, key);
+                    if (!list.Contains(dependent))
                     {
-                        _points.Remove(key);
+                        list.Add(dependent);
                     }
                 }
+                else if (_points.TryGetValue(key, out var list) && list.Remove(dependent) && list.Count == 0)
+                {
+                    _points.Remove(key);
+                }
+
+                continue;
             }
-            else if (Bands(area) is var (first, last) && last - first + 1 > MaxBands)
-            {
-                _wide.GetValueOrDefault(area.Sheet)?.Remove((area, dependent));
-            }
-            else
+
+            var entry = (area, dependent);
+            var (first, last) = (area.Top / BandRows, area.Bottom / BandRows);
+            var bands = last - first + 1;
+            if ((long)bands * area.Columns <= MaxPieces)
             {
                 for (var band = first; band <= last; band++)
                 {
-                    if (_bands.TryGetValue((area.Sheet, band), out var list) && list.Remove((area, dependent)) && list.Count == 0)
+                    for (var column = area.Left; column <= area.Right; column++)
                     {
-                        _bands.Remove((area.Sheet, band));
+                        Change(_pieces, (area.Sheet, band, column), entry, add);
                     }
                 }
+            }
+            else if (area.Columns <= MaxPieces)
+            {
+                for (var column = area.Left; column <= area.Right; column++)
+                {
+                    Change(_columns, (area.Sheet, column), entry, add);
+                }
+            }
+            else if (bands <= MaxPieces)
+            {
+                for (var band = first; band <= last; band++)
+                {
+                    Change(_bands, (area.Sheet, band), entry, add);
+                }
+            }
+            else
+            {
+                Change(_sheets, area.Sheet, entry, add);
             }
         }
     }
 
-    /// <summary>The formulas that read cell <paramref name="key"/>, each once.</summary>
+    /// <summary>The formulas that read cell <paramref name="key"/>, each once (the list is the graph's own when only formulas that name it do: read it, do not change it).</summary>
     public List<long> DependentsOf(long key)
     {
         var (sheet, row, column) = Workbook.Unpack(key);
-        var result = _points.TryGetValue(key, out var direct) ? new List<long>(direct) : [];
+        var band = row / BandRows;
+        var direct = _points.GetValueOrDefault(key);
+        List<long>? result = null;
         HashSet<long>? seen = null;
         void Scan(List<(Area Area, long Dependent)>? entries)
         {
@@ -184,6 +192,7 @@ internal sealed class DependencyGraph
                 if (area.Contains(sheet, row, column))
                 {
                     // A formula may hold the cell through a name and areas both: each dependent once.
+                    result ??= direct is null ? [] : [.. direct];
                     seen ??= [.. result];
                     if (seen.Add(dependent))
                     {
@@ -193,12 +202,25 @@ internal sealed class DependencyGraph
             }
         }
 
-        Scan(_bands.GetValueOrDefault((sheet, row / BandRows)));
-        Scan(_wide.GetValueOrDefault(sheet));
-        return result;
+        Scan(_pieces.GetValueOrDefault((sheet, band, column)));
+        Scan(_columns.GetValueOrDefault((sheet, column)));
+        Scan(_bands.GetValueOrDefault((sheet, band)));
+        Scan(_sheets.GetValueOrDefault(sheet));
+        return result ?? direct ?? [];
     }
 
-    private static (int First, int Last) Bands(Area area) => (area.Top / BandRows, area.Bottom / BandRows);
+    private static void Change<TKey>(Dictionary<TKey, List<(Area Area, long Dependent)>> map, TKey key, (Area Area, long Dependent) entry, bool add)
+        where TKey : notnull
+    {
+        if (add)
+        {
+            Get(map, key).Add(entry);
+        }
+        else if (map.TryGetValue(key, out var list) && list.Remove(entry) && list.Count == 0)
+        {
+            map.Remove(key);
+        }
+    }
 
     private static IEnumerable<Area> Resolve(long dependent, IReadOnlyList<Reference> references, Workbook book)
     {

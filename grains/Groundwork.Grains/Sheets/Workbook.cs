@@ -359,32 +359,37 @@ public sealed class Workbook
     /// </summary>
     private List<CellChange> Recalculate(List<long> seeds, Dictionary<long, CellValue>? before, bool all = false)
     {
-        var order = new List<long>();
-        var cyclic = new HashSet<long>();
-        var dependents = new Dictionary<long, List<long>>();
-        Tarjan(seeds, order, cyclic, dependents);
-        if (order.Count > _limits.MaxRecalculatedCells)
+        var walk = new Walk(this);
+        walk.Run(seeds);
+        if (walk.Order.Count > _limits.MaxRecalculatedCells)
         {
-            throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, order.Count);
+            throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, walk.Order.Count);
         }
 
         var changes = new List<CellChange>();
-        var flagged = new HashSet<long>(seeds);
+        var flagged = new bool[walk.Keys.Count];
+        foreach (var seed in seeds)
+        {
+            flagged[walk.Number[seed]] = true;
+        }
+
         var context = new Context(this);
         var evaluator = FormulaEvaluator.For(context);
-        foreach (var key in order)
+        foreach (var node in walk.Order)
         {
             // A cell on a cycle downstream of the edit is #CYCLE! whichever of its members was reached first.
-            if (!flagged.Contains(key) && !cyclic.Contains(key))
+            var cyclic = walk.Cyclic[node];
+            if (!flagged[node] && !cyclic)
             {
                 continue;
             }
 
+            var key = walk.Keys[node];
             var cell = _cells.GetValueOrDefault(key);
             var old = before is not null && before.TryGetValue(key, out var was) ? was : cell?.Value ?? CellValue.Empty;
             if (cell?.Formula is { } formula)
             {
-                if (cyclic.Contains(key))
+                if (cyclic)
                 {
                     cell.Value = CellValue.Error(FormulaError.Cycle);
                 }
@@ -404,9 +409,9 @@ public sealed class Workbook
                     changes.Add(new CellChange(sheet, row, column, now));
                 }
 
-                foreach (var dependent in dependents.GetValueOrDefault(key) ?? [])
+                foreach (var dependent in walk.Edges[node])
                 {
-                    flagged.Add(dependent);
+                    flagged[walk.Number[dependent]] = true;
                 }
             }
         }
@@ -415,116 +420,116 @@ public sealed class Workbook
     }
 
     /// <summary>
-    /// Tarjan's strongly connected components over the cells reachable from <paramref name="seeds"/> along
-    /// precedent-to-dependent edges, with an explicit stack (a 100,000-long chain is fine). <paramref name="order"/>
-    /// gets the cells precedents first; members of a component of two or more, or of a self-reference, are cyclic.
+    /// Tarjan's strongly connected components over the cells reachable from the seeds along precedent-to-dependent
+    /// edges, with an explicit stack (a 100,000-long chain is fine). Nodes are numbered as found; <see cref="Order"/>
+    /// lists them precedents first; members of a component of two or more, or of a self-reference, are cyclic.
     /// </summary>
-    private void Tarjan(List<long> seeds, List<long> order, HashSet<long> cyclic, Dictionary<long, List<long>> dependents)
+    private sealed class Walk(Workbook book)
     {
-        // Per node, by its discovery number: its key, its low link, whether it is on the stack.
-        var number = new Dictionary<long, int>();
-        var keys = new List<long>();
-        var low = new List<int>();
-        var onStack = new List<bool>();
-        var stack = new Stack<int>();
-        var work = new Stack<(int Node, int Next)>();
+        public Dictionary<long, int> Number { get; } = [];
 
-        // The components as found (dependents first): their members in one list, and where each one ends.
-        var members = new List<long>();
-        var ends = new List<int>();
-        List<long> Out(long key)
+        public List<long> Keys { get; } = [];
+
+        public List<List<long>> Edges { get; } = [];
+
+        public List<int> Order { get; } = [];
+
+        public List<bool> Cyclic { get; } = [];
+
+        public void Run(List<long> seeds)
         {
-            if (!dependents.TryGetValue(key, out var list))
+            var low = new List<int>();
+            var onStack = new List<bool>();
+            var stack = new Stack<int>();
+            var work = new Stack<(int Node, int Next)>();
+
+            // The components as found (dependents first): their members in one list, and where each one ends.
+            var members = new List<int>();
+            var ends = new List<int>();
+            int Discover(long key)
             {
-                list = _graph.DependentsOf(key);
-                dependents[key] = list;
+                var n = Keys.Count;
+                Number[key] = n;
+                Keys.Add(key);
+                Edges.Add(book._graph.DependentsOf(key));
+                Cyclic.Add(false);
+                low.Add(n);
+                onStack.Add(true);
+                stack.Push(n);
+                return n;
             }
 
-            return list;
-        }
-
-        int Discover(long key)
-        {
-            var n = keys.Count;
-            number[key] = n;
-            keys.Add(key);
-            low.Add(n);
-            onStack.Add(true);
-            stack.Push(n);
-            return n;
-        }
-
-        foreach (var seed in seeds)
-        {
-            if (number.ContainsKey(seed))
+            foreach (var seed in seeds)
             {
-                continue;
-            }
-
-            work.Push((Discover(seed), 0));
-            while (work.Count > 0)
-            {
-                var (node, next) = work.Pop();
-                var edges = Out(keys[node]);
-                var descended = false;
-                for (var i = next; i < edges.Count; i++)
-                {
-                    if (!number.TryGetValue(edges[i], out var to))
-                    {
-                        work.Push((node, i + 1));
-                        work.Push((Discover(edges[i]), 0));
-                        descended = true;
-                        break;
-                    }
-
-                    if (onStack[to])
-                    {
-                        low[node] = Math.Min(low[node], to);
-                    }
-                }
-
-                if (descended)
+                if (Number.ContainsKey(seed))
                 {
                     continue;
                 }
 
-                if (low[node] == node)
+                work.Push((Discover(seed), 0));
+                while (work.Count > 0)
                 {
-                    var start = members.Count;
-                    int member;
-                    do
+                    var (node, next) = work.Pop();
+                    var edges = Edges[node];
+                    var descended = false;
+                    for (var i = next; i < edges.Count; i++)
                     {
-                        member = stack.Pop();
-                        onStack[member] = false;
-                        members.Add(keys[member]);
-                    }
-                    while (member != node);
-
-                    ends.Add(members.Count);
-                    if (members.Count - start > 1 || edges.Contains(keys[node]))
-                    {
-                        for (var m = start; m < members.Count; m++)
+                        if (!Number.TryGetValue(edges[i], out var to))
                         {
-                            cyclic.Add(members[m]);
+                            work.Push((node, i + 1));
+                            work.Push((Discover(edges[i]), 0));
+                            descended = true;
+                            break;
+                        }
+
+                        if (onStack[to])
+                        {
+                            low[node] = Math.Min(low[node], to);
                         }
                     }
-                }
 
-                if (work.Count > 0)
-                {
-                    var parent = work.Peek().Node;
-                    low[parent] = Math.Min(low[parent], low[node]);
+                    if (descended)
+                    {
+                        continue;
+                    }
+
+                    if (low[node] == node)
+                    {
+                        var start = members.Count;
+                        int member;
+                        do
+                        {
+                            member = stack.Pop();
+                            onStack[member] = false;
+                            members.Add(member);
+                        }
+                        while (member != node);
+
+                        ends.Add(members.Count);
+                        if (members.Count - start > 1 || edges.Contains(Keys[node]))
+                        {
+                            for (var m = start; m < members.Count; m++)
+                            {
+                                Cyclic[members[m]] = true;
+                            }
+                        }
+                    }
+
+                    if (work.Count > 0)
+                    {
+                        var parent = work.Peek().Node;
+                        low[parent] = Math.Min(low[parent], low[node]);
+                    }
                 }
             }
-        }
 
-        // Tarjan finds components dependents first: reversed, precedents come first.
-        for (var c = ends.Count - 1; c >= 0; c--)
-        {
-            var from = c == 0 ? 0 : ends[c - 1];
-            for (var m = from; m < ends[c]; m++)
+            // Tarjan finds components dependents first: reversed, precedents come first.
+            for (var c = ends.Count - 1; c >= 0; c--)
             {
-                order.Add(members[m]);
+                for (var m = c == 0 ? 0 : ends[c - 1]; m < ends[c]; m++)
+                {
+                    Order.Add(members[m]);
+                }
             }
         }
     }
