@@ -65,6 +65,13 @@ public sealed class Workbook
         }
 
         _sheets.Add(name);
+
+        // Formulas that named the sheet before it existed read #REF! and depended on nothing: now they read it.
+        if (_cells.Values.Any(c => c.Formula?.References.Any(r => string.Equals(r.Sheet, name, StringComparison.OrdinalIgnoreCase)) == true))
+        {
+            Rebuild([.. _cells.Select(c => (c.Key, c.Value))]);
+        }
+
         return _sheets.Count - 1;
     }
 

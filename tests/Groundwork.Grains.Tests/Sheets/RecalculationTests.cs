@@ -252,6 +252,17 @@ public sealed class RecalculationTests
     }
 
     [Fact]
+    public void A_formula_that_names_a_sheet_before_it_exists_reads_it_once_it_does()
+    {
+        var book = new Workbook();
+        Set(book, ("A1", "=Later!B2*2"));
+        Assert.Equal(CellValue.Error(FormulaError.Ref), At(book, "A1"));
+        var later = book.AddSheet("Later");
+        book.Apply([new CellEdit(later, 1, 1, "21")]);
+        Assert.Equal(CellValue.Number(42), At(book, "A1"));
+    }
+
+    [Fact]
     public void Rows_that_would_push_filled_cells_off_the_grid_are_refused_and_nothing_moves()
     {
         var book = new Workbook();
