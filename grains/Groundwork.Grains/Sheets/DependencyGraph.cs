@@ -47,6 +47,14 @@ internal static class References
                     work.Push(b.Left);
                     break;
                 case CallNode call:
+                    if (call.Name is "SUMIF" or "AVERAGEIF" && call.Arguments.Count == 3 && Span(call.Arguments[0]) is { } criteria && Span(call.Arguments[2]) is { } sum)
+                    {
+                        // The sum range reads as many cells as the criteria range has, from its top-left cell.
+                        found.Add(new Reference(sum.Sheet, sum.Top, sum.Left,
+                            Math.Min(CellRef.MaxRows - 1, sum.Top + criteria.Bottom - criteria.Top),
+                            Math.Min(CellRef.MaxColumns - 1, sum.Left + criteria.Right - criteria.Left)));
+                    }
+
                     foreach (var argument in call.Arguments)
                     {
                         work.Push(argument);
@@ -58,6 +66,13 @@ internal static class References
 
         return found;
     }
+
+    private static Reference? Span(FormulaNode node) => node switch
+    {
+        ReferenceNode r => new Reference(r.Sheet, r.Cell.Row, r.Cell.Column, r.Cell.Row, r.Cell.Column),
+        AreaNode a => new Reference(a.Sheet, a.From.Row, a.From.Column, a.To.Row, a.To.Column),
+        _ => null,
+    };
 
     public static bool IsVolatile(FormulaNode tree)
     {

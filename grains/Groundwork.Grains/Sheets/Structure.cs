@@ -25,7 +25,8 @@ internal static class FormulaRewriter
     /// </summary>
     public static string Rewrite(string formula, FormulaLimits limits, Func<Written, string?> replace)
     {
-        var tree = FormulaParser.Parse(formula, limits);
+        // A formula rewritten before may have grown past the length limit (A1 became A10, or #REF!): that is allowed.
+        var tree = FormulaParser.Parse(formula, limits with { MaxLength = Math.Max(limits.MaxLength, formula.Length) });
         var spans = new List<(int Start, int End, string Text)>();
         var work = new Stack<FormulaNode>();
         work.Push(tree);

@@ -142,8 +142,9 @@ public sealed class Workbook
         {
             changes = Recalculate(parsed.Keys.Concat(_volatile).Distinct().ToList(), before);
         }
-        catch (LimitExceededException)
+        catch
         {
+            // The limit, or anything else: the workbook is as it was before the batch.
             foreach (var (key, cell) in previous)
             {
                 Put(key, cell);
@@ -165,7 +166,7 @@ public sealed class Workbook
     public void Restructure(StructuralEdit edit)
     {
         var max = edit.Rows ? CellRef.MaxRows : CellRef.MaxColumns;
-        if ((uint)edit.Sheet >= (uint)_sheets.Count || edit.Count < 1 || edit.At < 0 || edit.At >= max || (!edit.Insert && edit.At + edit.Count > max))
+        if ((uint)edit.Sheet >= (uint)_sheets.Count || edit.Count < 1 || edit.At < 0 || edit.At >= max || (long)edit.At + edit.Count > max)
         {
             throw new InvalidRequestException("edit", $"{(edit.Insert ? "inserting" : "deleting")} {edit.Count} {(edit.Rows ? "rows" : "columns")} at {edit.At} is outside sheet {edit.Sheet}'s grid");
         }
@@ -368,7 +369,7 @@ public sealed class Workbook
     {
         var walk = new Walk(this);
         walk.Run(seeds);
-        if (walk.Order.Count > _limits.MaxRecalculatedCells)
+        if (!all && walk.Order.Count > _limits.MaxRecalculatedCells)
         {
             throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, walk.Order.Count);
         }
@@ -403,7 +404,15 @@ public sealed class Workbook
                 else
                 {
                     context.At(key);
-                    cell.Value = evaluator.Evaluate(formula.Tree);
+                    try
+                    {
+                        cell.Value = evaluator.Evaluate(formula.Tree);
+                    }
+                    catch (Exception exception) when (exception is not (OutOfMemoryException or LimitExceededException))
+                    {
+                        // A function that failed in a way not foreseen: the cell shows #VALUE!, the batch goes on.
+                        cell.Value = CellValue.Error(FormulaError.Value);
+                    }
                 }
             }
 

@@ -38,7 +38,7 @@ public static class WorkbookCsv
                 {
                     var field = record[c].ToString();
                     var input = field.Length == 0 ? null
-                        : formulas && field.StartsWith("'=", StringComparison.Ordinal) ? field[1..]
+                        : formulas && (field.StartsWith("'=", StringComparison.Ordinal) || field.StartsWith("''=", StringComparison.Ordinal)) ? field[1..]
                         : !formulas && field.StartsWith('=') ? "'" + field
                         : field;
                     edits.Add(new CellEdit(sheet, r, column + c, input));
@@ -65,6 +65,12 @@ public static class WorkbookCsv
                 {
                     var value = book.Value(area.Sheet, r, c);
                     var field = formulas ? book.Input(area.Sheet, r, c) ?? "" : value.ToString();
+                    if (formulas && book.Formula(area.Sheet, r, c) is null && field.StartsWith("'=", StringComparison.Ordinal))
+                    {
+                        // Text that starts with '=' is written ''=..., so that the import reads it back as text, not as a formula.
+                        field = "'" + field;
+                    }
+
                     var isNumber = value.Kind == CellValueKind.Number && (!formulas || book.Formula(area.Sheet, r, c) is null);
                     record[c - area.Left].Set(isNumber ? field : Defused(field));
                 }

@@ -51,6 +51,20 @@ public sealed class CsvTests
     }
 
     [Fact]
+    public void Text_that_starts_with_an_equals_sign_survives_a_round_trip_of_formulas_as_text()
+    {
+        var book = new Workbook();
+        book.Apply([new CellEdit(0, 0, 0, "'=abc"), new CellEdit(0, 0, 1, "=1+1")]);
+        var csv = book.Export(new Area(0, 0, 0, 0, 1), formulas: true);
+        Assert.Equal("''=abc,'=1+1\n", csv.ReplaceLineEndings("\n"));
+        var copy = new Workbook();
+        copy.Import(0, 0, 0, csv, formulas: true);
+        Assert.Equal(CellValue.Text("=abc"), copy.Value(0, 0, 0));
+        Assert.Null(copy.Formula(0, 0, 0));
+        Assert.Equal("=1+1", copy.Formula(0, 0, 1));
+    }
+
+    [Fact]
     public void A_CSV_that_does_not_fit_the_grid_is_refused_and_nothing_changes()
     {
         var book = new Workbook();

@@ -118,6 +118,23 @@ public sealed class FormulaTests
     }
 
     [Fact]
+    public void Nested_IFERRORs_evaluate_each_level_once()
+    {
+        // Each level used to evaluate its value twice: 40 levels were 2^40 evaluations.
+        var formula = "=" + string.Concat(Enumerable.Repeat("IFERROR(", 40)) + "1/0" + string.Concat(Enumerable.Repeat(",7)", 40));
+        Assert.Equal(CellValue.Number(7), FormulaWorkbook.Standard().Evaluate(formula));
+        Assert.Equal(CellValue.Number(1), FormulaWorkbook.Standard().Evaluate("=" + string.Concat(Enumerable.Repeat("IFNA(", 40)) + "1" + string.Concat(Enumerable.Repeat(",7)", 40))));
+    }
+
+    [Fact]
+    public void A_sign_after_a_range_colon_does_not_parse_and_a_run_of_colons_does_not_recurse()
+    {
+        Assert.Throws<InvalidFormulaException>(() => FormulaParser.Parse("=A1:-A1"));
+        var run = "=ROWS(A1" + string.Concat(Enumerable.Repeat(":A1", 2_000)) + ")";
+        Assert.Equal(CellValue.Number(1), FormulaWorkbook.Standard().Evaluate(run));
+    }
+
+    [Fact]
     public void References_parse_to_Excels_grid_and_no_further()
     {
         Assert.Equal(new CellRef(1_048_575, 16_383), ((ReferenceNode)FormulaParser.Parse("=XFD1048576")).Cell);

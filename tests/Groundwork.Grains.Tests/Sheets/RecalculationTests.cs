@@ -252,6 +252,38 @@ public sealed class RecalculationTests
     }
 
     [Fact]
+    public void A_SUMIF_sum_range_shorter_than_its_criteria_range_depends_on_what_it_reads()
+    {
+        var book = new Workbook();
+        Set(book, ("A1", "x"), ("A2", "x"), ("A3", "x"), ("B1", "1"), ("B2", "2"), ("B3", "3"), ("C1", "=SUMIF(A1:A3,\"x\",B1)"));
+        Assert.Equal(CellValue.Number(6), At(book, "C1"));
+        Set(book, ("B2", "20"));
+        Assert.Equal(CellValue.Number(24), At(book, "C1"));
+    }
+
+    [Fact]
+    public void Rewritten_references_keep_the_text_around_them()
+    {
+        var book = new Workbook();
+        for (var row = 1; row <= 10; row++)
+        {
+            Set(book, ($"A{row}", $"{row}"));
+        }
+
+        Set(book, ("C1", "=SUM((A1):A2)"), ("C2", "=SUM(Sheet1!A5:Sheet1!A6)"), ("C3", "=SUM( A3 : A4 )"));
+        book.Restructure(new StructuralEdit(0, Rows: true, Insert: true, At: 0, Count: 2));
+        Assert.Equal("=SUM((A3):A4)", book.Formula(0, 2, 2));
+        Assert.Equal("=SUM(Sheet1!A7:Sheet1!A8)", book.Formula(0, 3, 2));
+        Assert.Equal("=SUM( A5 : A6 )", book.Formula(0, 4, 2));
+        Assert.Equal(CellValue.Number(3), book.Value(0, 2, 2));
+        Assert.Equal(CellValue.Number(11), book.Value(0, 3, 2));
+        Assert.Equal(CellValue.Number(7), book.Value(0, 4, 2));
+        Assert.Throws<InvalidRequestException>(() => book.Restructure(new StructuralEdit(0, Rows: true, Insert: false, At: 10, Count: int.MaxValue)));
+        Assert.Throws<InvalidRequestException>(() => book.Restructure(new StructuralEdit(0, Rows: true, Insert: true, At: 1, Count: int.MaxValue)));
+        Assert.Equal(CellValue.Number(11), book.Value(0, 3, 2));
+    }
+
+    [Fact]
     public void A_formula_that_names_a_sheet_before_it_exists_reads_it_once_it_does()
     {
         var book = new Workbook();

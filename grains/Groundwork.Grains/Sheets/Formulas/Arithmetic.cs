@@ -76,7 +76,13 @@ public static class Arithmetic
 
         if (op == BinaryOperator.Concatenate)
         {
-            return right.IsError ? right : CellValue.Text(left.ToString() + right.ToString());
+            if (right.IsError)
+            {
+                return right;
+            }
+
+            var (first, second) = (left.ToString(), right.ToString());
+            return first.Length + second.Length > FormulaFunctions.MaxText ? CellValue.Error(FormulaError.Value) : CellValue.Text(first + second);
         }
 
         if (op >= BinaryOperator.Equal)
@@ -166,6 +172,7 @@ public static class Arithmetic
             CellValueKind.Number => left.AsNumber.CompareTo(right.AsNumber),
             CellValueKind.Text => Math.Sign(string.Compare(left.AsText, right.AsText, StringComparison.OrdinalIgnoreCase)),
             CellValueKind.Boolean => left.AsBoolean.CompareTo(right.AsBoolean),
+            CellValueKind.Error => left.AsError.CompareTo(right.AsError),
             _ => 0,
         };
     }

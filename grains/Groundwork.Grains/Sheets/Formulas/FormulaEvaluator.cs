@@ -257,6 +257,12 @@ public sealed class FormulaEvaluator
         var b = Values(right);
         var rows = Math.Max(a.GetLength(0), b.GetLength(0));
         var columns = Math.Max(a.GetLength(1), b.GetLength(1));
+        if ((long)rows * columns > MaxGridCells)
+        {
+            // A column against a row of the whole grid: more than a formula may hold.
+            return Operand.Error(FormulaError.Num);
+        }
+
         var result = new CellValue[rows, columns];
         for (var r = 0; r < rows; r++)
         {

@@ -41,8 +41,17 @@ public static partial class FormulaFunctions
 
             return Error(FormulaError.NA);
         });
-        add("IFERROR", 2, 2, a => a.Evaluator.Scalar(a.Raw(0)).IsError ? Branch(a, 1) : a.Raw(0));
-        add("IFNA", 2, 2, a => a.Evaluator.Scalar(a.Raw(0)) is { IsError: true, AsError: FormulaError.NA } ? Branch(a, 1) : a.Raw(0));
+        add("IFERROR", 2, 2, a =>
+        {
+            // Evaluated once: nested IFERRORs would otherwise double the work at every level.
+            var value = a.Raw(0);
+            return a.Evaluator.Scalar(value).IsError ? Branch(a, 1) : value;
+        });
+        add("IFNA", 2, 2, a =>
+        {
+            var value = a.Raw(0);
+            return a.Evaluator.Scalar(value) is { IsError: true, AsError: FormulaError.NA } ? Branch(a, 1) : value;
+        });
         add("AND", 1, Many, a => Logical(a, and: true));
         add("OR", 1, Many, a => Logical(a, and: false));
         add("NOT", 1, 1, a => Arithmetic.TryBoolean(a.Scalar(0), out var value, out var e) ? CellValue.Boolean(!value) : Fail(e));

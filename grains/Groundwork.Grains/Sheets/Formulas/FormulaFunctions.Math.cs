@@ -83,9 +83,10 @@ public static partial class FormulaFunctions
             return Fail(e);
         }
 
-        var digits = (int)Math.Truncate(d);
-        if (digits > 15 || Math.Abs(x) >= 1e15)
+        var digits = Math.Clamp(Math.Truncate(d), -30, 30);
+        if (digits > 15 || Math.Abs(x) >= 1e15 || Math.Abs(x) * Math.Pow(10, digits) >= 1e15)
         {
+            // Past 15 significant digits there is nothing to round (and decimal would overflow).
             return Number(x);
         }
 
@@ -95,7 +96,7 @@ public static partial class FormulaFunctions
         }
 
         var value = (decimal)x;
-        var scale = Pow10(Math.Abs(digits));
+        var scale = Pow10((int)Math.Abs(digits));
         var scaled = digits >= 0 ? value * scale : value / scale;
         var rounded = up ? (scaled < 0 ? Math.Floor(scaled) : Math.Ceiling(scaled)) : Math.Round(scaled, 0, mode);
         return Number((double)(digits >= 0 ? rounded / scale : rounded * scale));

@@ -126,7 +126,7 @@ public static partial class FormulaFunctions
                 return CellValue.Text(value.ToString());
             }
 
-            return NumberFormat.Format(number, format) is { } text ? CellValue.Text(text) : Error(FormulaError.Value);
+            return NumberFormat.Format(number, format) is { } text ? TextResult(text) : Error(FormulaError.Value);
         });
     }
 
@@ -212,7 +212,16 @@ public static partial class FormulaFunctions
 
         if (!a.Has(3))
         {
-            return TextResult(text.Replace(old, with, StringComparison.Ordinal));
+            // The result's length is known before it is built: never more than a cell holds.
+            var occurrences = 0;
+            for (var found = text.IndexOf(old, StringComparison.Ordinal); found >= 0; found = text.IndexOf(old, found + old.Length, StringComparison.Ordinal))
+            {
+                occurrences++;
+            }
+
+            return text.Length + ((long)with.Length - old.Length) * occurrences > MaxText
+                ? Error(FormulaError.Value)
+                : CellValue.Text(text.Replace(old, with, StringComparison.Ordinal));
         }
 
         if (!a.Number(3, out var instance, out e))
@@ -264,14 +273,13 @@ public static partial class FormulaFunctions
             return at < 0 ? Error(FormulaError.Value) : Number(at + 1);
         }
 
+        // A match starting at i is the pattern followed by anything: one test per start.
+        var prefix = find + "*";
         for (var i = from; i <= within.Length; i++)
         {
-            for (var end = i; end <= within.Length; end++)
+            if (Criterion.Like(within[i..], prefix))
             {
-                if (Criterion.Like(within[i..end], find))
-                {
-                    return Number(i + 1);
-                }
+                return Number(i + 1);
             }
         }
 
@@ -302,9 +310,16 @@ internal static class NumberFormat
             _ => sections[0],
         };
         var value = number < 0 && sections.Count > 1 ? -number : number;
+        if (section.Contains('[', StringComparison.Ordinal) || System.Text.RegularExpressions.Regex.IsMatch(section, @"^\s*[A-Za-z]\d*\s*$"))
+        {
+            // Colours and conditions ([Red], [>100]) are not known here, and a .NET standard format ("F999999999",
+            // "C") is not Excel's: #VALUE! rather than something else.
+            return null;
+        }
+
         if (IsDate(section))
         {
-            return value is < 0 or > ExcelDates.MaxSerial + 1 ? null : FormatDate(value, section);
+            return value is < 0 or >= ExcelDates.MaxSerial + 1 ? null : FormatDate(value, section);
         }
 
         try

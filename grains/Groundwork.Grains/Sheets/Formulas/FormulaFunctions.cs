@@ -119,7 +119,7 @@ public static partial class FormulaFunctions
         public long Count => (long)Rows * Columns;
 
         public CellValue this[int row, int column] => operand.Area is { } area
-            ? context.Value(area.Sheet, area.Top + row, area.Left + column)
+            ? (area.Top + row < CellRef.MaxRows && area.Left + column < CellRef.MaxColumns ? context.Value(area.Sheet, area.Top + row, area.Left + column) : CellValue.Empty)
             : operand.Array is { } array ? (row < array.GetLength(0) && column < array.GetLength(1) ? array[row, column] : CellValue.Empty)
             : row == 0 && column == 0 ? operand.Value : CellValue.Empty;
 

@@ -266,7 +266,9 @@ public sealed partial class FormulaParser
                 }
 
                 _at++;
-                var right = Prefix();
+
+                // A primary, not a signed expression: "A1:-A1" is no reference, and a run of them must not recurse.
+                var right = Primary();
                 left = Range(start, left, right);
                 continue;
             }
@@ -316,7 +318,9 @@ public sealed partial class FormulaParser
     /// <summary><c>left:right</c>: two plain cells on one sheet make an area; anything else stays a range of two references.</summary>
     private FormulaNode Range(int at, FormulaNode left, FormulaNode right)
     {
-        if (left is ReferenceNode a && right is ReferenceNode b && (b.Sheet is null || string.Equals(a.Sheet, b.Sheet, StringComparison.OrdinalIgnoreCase)))
+        // A1:B2 as written is one area; (A1):B2, A1 : B2 or Sheet1!A1:Sheet1!B2 stay a range of two references, so
+        // rewriting a reference in place never swallows the text between them.
+        if (left is ReferenceNode a && right is ReferenceNode b && b.Sheet is null && a.End == at && b.Position == at + 1)
         {
             return new AreaNode(a.Position, a.Sheet, Order(a.Cell, b.Cell, true), Order(a.Cell, b.Cell, false), AreaKind.Cells) { End = b.End };
         }
