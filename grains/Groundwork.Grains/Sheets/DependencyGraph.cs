@@ -18,54 +18,45 @@ internal static class References
         work.Push(tree);
         while (work.Count > 0)
         {
-            switch (work.Pop())
+            var node = work.Pop();
+            if (Span(node) is { } reference)
             {
-                case ReferenceNode r:
-                    found.Add(new Reference(r.Sheet, r.Cell.Row, r.Cell.Column, r.Cell.Row, r.Cell.Column));
-                    break;
-                case AreaNode a:
-                    found.Add(new Reference(a.Sheet, a.From.Row, a.From.Column, a.To.Row, a.To.Column));
-                    break;
-                case RangeNode range:
-                    // A1:INDEX(B1:B9,n) may span anything between its references: depend on their bounding box.
-                    var inner = Of(range.Left).Concat(Of(range.Right)).ToList();
-                    found.AddRange(inner);
-                    foreach (var group in inner.GroupBy(x => x.Sheet?.ToUpperInvariant()))
-                    {
-                        found.Add(new Reference(group.First().Sheet, group.Min(x => x.Top), group.Min(x => x.Left), group.Max(x => x.Bottom), group.Max(x => x.Right)));
-                    }
+                found.Add(reference);
+                continue;
+            }
 
-                    break;
-                case NegateNode n:
-                    work.Push(n.Operand);
-                    break;
-                case PercentNode p:
-                    work.Push(p.Operand);
-                    break;
-                case BinaryNode b:
-                    work.Push(b.Right);
-                    work.Push(b.Left);
-                    break;
-                case CallNode call:
-                    if (call.Name is "SUMIF" or "AVERAGEIF" && call.Arguments.Count == 3 && Span(call.Arguments[0]) is { } criteria && Span(call.Arguments[2]) is { } sum)
-                    {
-                        // The sum range reads as many cells as the criteria range has, from its top-left cell.
-                        found.Add(new Reference(sum.Sheet, sum.Top, sum.Left,
-                            Math.Min(CellRef.MaxRows - 1, sum.Top + criteria.Bottom - criteria.Top),
-                            Math.Min(CellRef.MaxColumns - 1, sum.Left + criteria.Right - criteria.Left)));
-                    }
+            if (node is RangeNode range)
+            {
+                // A1:INDEX(B1:B9,n) may span anything between its references: depend on them and on their bounding box.
+                var inner = FormulaTree.Descendants(range).Select(Span).OfType<Reference>().ToList();
+                found.AddRange(inner);
+                foreach (var group in inner.GroupBy(x => x.Sheet?.ToUpperInvariant()))
+                {
+                    found.Add(new Reference(group.First().Sheet, group.Min(x => x.Top), group.Min(x => x.Left), group.Max(x => x.Bottom), group.Max(x => x.Right)));
+                }
 
-                    foreach (var argument in call.Arguments)
-                    {
-                        work.Push(argument);
-                    }
+                continue;
+            }
 
-                    break;
+            if (node is CallNode { Name: "SUMIF" or "AVERAGEIF", Arguments.Count: 3 } call && Span(call.Arguments[0]) is { } criteria && Span(call.Arguments[2]) is { } sum)
+            {
+                // The sum range reads as many cells as the criteria range has, from its top-left cell.
+                found.Add(new Reference(sum.Sheet, sum.Top, sum.Left,
+                    Math.Min(CellRef.MaxRows - 1, sum.Top + criteria.Bottom - criteria.Top),
+                    Math.Min(CellRef.MaxColumns - 1, sum.Left + criteria.Right - criteria.Left)));
+            }
+
+            foreach (var child in FormulaTree.Children(node))
+            {
+                work.Push(child);
             }
         }
 
         return found;
     }
+
+    public static bool IsVolatile(FormulaNode tree) =>
+        FormulaTree.Descendants(tree).Any(n => n is CallNode call && FormulaFunctions.IsVolatile(call.Name));
 
     private static Reference? Span(FormulaNode node) => node switch
     {
@@ -73,43 +64,6 @@ internal static class References
         AreaNode a => new Reference(a.Sheet, a.From.Row, a.From.Column, a.To.Row, a.To.Column),
         _ => null,
     };
-
-    public static bool IsVolatile(FormulaNode tree)
-    {
-        var work = new Stack<FormulaNode>();
-        work.Push(tree);
-        while (work.Count > 0)
-        {
-            switch (work.Pop())
-            {
-                case CallNode call when FormulaFunctions.IsVolatile(call.Name):
-                    return true;
-                case CallNode call:
-                    foreach (var argument in call.Arguments)
-                    {
-                        work.Push(argument);
-                    }
-
-                    break;
-                case NegateNode n:
-                    work.Push(n.Operand);
-                    break;
-                case PercentNode p:
-                    work.Push(p.Operand);
-                    break;
-                case BinaryNode b:
-                    work.Push(b.Left);
-                    work.Push(b.Right);
-                    break;
-                case RangeNode range:
-                    work.Push(range.Left);
-                    work.Push(range.Right);
-                    break;
-            }
-        }
-
-        return false;
-    }
 }
 
 /// <summary>

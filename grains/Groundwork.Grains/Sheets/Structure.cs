@@ -49,7 +49,7 @@ internal static class FormulaRewriter
                 continue;
             }
 
-            foreach (var child in Children(node))
+            foreach (var child in FormulaTree.Children(node))
             {
                 work.Push(child);
             }
@@ -94,16 +94,6 @@ internal static class FormulaRewriter
         var bang = formula.LastIndexOf('!', end - 1, end - start);
         return formula[start..(bang + 1)];
     }
-
-    private static IEnumerable<FormulaNode> Children(FormulaNode node) => node switch
-    {
-        NegateNode n => [n.Operand],
-        PercentNode p => [p.Operand],
-        BinaryNode b => [b.Left, b.Right],
-        RangeNode r => [r.Left, r.Right],
-        CallNode c => c.Arguments,
-        _ => [],
-    };
 
     /// <summary>
     /// Where a span of rows (or columns) <paramref name="start"/>..<paramref name="end"/> goes when

@@ -284,6 +284,17 @@ public sealed class RecalculationTests
     }
 
     [Fact]
+    public void A_long_run_of_range_colons_is_a_formula_like_any_other()
+    {
+        var book = new Workbook();
+        var run = "=ROWS(A1" + string.Concat(Enumerable.Repeat(":A2", 2_000)) + ")";
+        Set(book, ("C1", run), ("A2", "1"));
+        Assert.Equal(CellValue.Number(2), At(book, "C1"));
+        book.Restructure(new StructuralEdit(0, Rows: true, Insert: true, At: 0, Count: 1));
+        Assert.Equal(CellValue.Number(2), book.Value(0, 1, 2));
+    }
+
+    [Fact]
     public void A_formula_that_names_a_sheet_before_it_exists_reads_it_once_it_does()
     {
         var book = new Workbook();

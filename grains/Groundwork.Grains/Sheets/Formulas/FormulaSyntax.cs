@@ -148,6 +148,37 @@ public sealed record MissingNode(int Position) : FormulaNode(Position);
 /// <summary>An array constant such as <c>{1,2;3,4}</c>, rows by columns.</summary>
 public sealed record ArrayNode(int Position, CellValue[,] Values) : FormulaNode(Position);
 
+/// <summary>Walking a formula's tree without recursion (left-deep chains can be thousands of nodes long).</summary>
+public static class FormulaTree
+{
+    /// <summary>The node's operands and arguments.</summary>
+    public static IEnumerable<FormulaNode> Children(FormulaNode node) => node switch
+    {
+        NegateNode n => [n.Operand],
+        PercentNode p => [p.Operand],
+        BinaryNode b => [b.Left, b.Right],
+        RangeNode r => [r.Left, r.Right],
+        CallNode c => c.Arguments,
+        _ => [],
+    };
+
+    /// <summary>The node and everything under it.</summary>
+    public static IEnumerable<FormulaNode> Descendants(FormulaNode node)
+    {
+        var work = new Stack<FormulaNode>();
+        work.Push(node);
+        while (work.Count > 0)
+        {
+            var next = work.Pop();
+            yield return next;
+            foreach (var child in Children(next))
+            {
+                work.Push(child);
+            }
+        }
+    }
+}
+
 /// <summary>The limits a formula's text is held to (Excel's, by default).</summary>
 public sealed record FormulaLimits
 {
