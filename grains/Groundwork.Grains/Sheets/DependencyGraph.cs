@@ -217,10 +217,13 @@ internal sealed class DependencyGraph
     }
 }
 
-/// <summary>The filled cells of each sheet by column and row, for reading an area's cells in row order without visiting empty ones.</summary>
+/// <summary>
+/// The filled cells of each sheet by column, each column's rows in a sorted list, for reading an area's cells in row
+/// order without visiting empty ones (a list reads faster than a tree; cells filled in row order append).
+/// </summary>
 internal sealed class SheetIndex
 {
-    private readonly Dictionary<int, SortedDictionary<int, SortedSet<int>>> _sheets = [];
+    private readonly Dictionary<int, SortedDictionary<int, List<int>>> _sheets = [];
 
     public void Add(long key)
     {
@@ -237,15 +240,26 @@ internal sealed class SheetIndex
             columns[column] = rows;
         }
 
-        rows.Add(row);
+        if (rows.Count == 0 || rows[^1] < row)
+        {
+            rows.Add(row);
+        }
+        else if (rows.BinarySearch(row) is var at && at < 0)
+        {
+            rows.Insert(~at, row);
+        }
     }
 
     public void Remove(long key)
     {
         var (sheet, row, column) = Workbook.Unpack(key);
-        if (_sheets.TryGetValue(sheet, out var columns) && columns.TryGetValue(column, out var rows) && rows.Remove(row) && rows.Count == 0)
+        if (_sheets.TryGetValue(sheet, out var columns) && columns.TryGetValue(column, out var rows) && rows.BinarySearch(row) is var at && at >= 0)
         {
-            columns.Remove(column);
+            rows.RemoveAt(at);
+            if (rows.Count == 0)
+            {
+                columns.Remove(column);
+            }
         }
     }
 
@@ -270,9 +284,10 @@ internal sealed class SheetIndex
                 break;
             }
 
-            foreach (var row in rows.GetViewBetween(area.Top, area.Bottom))
+            var at = rows.BinarySearch(area.Top);
+            for (var i = at < 0 ? ~at : at; i < rows.Count && rows[i] <= area.Bottom; i++)
             {
-                found.Add(Workbook.Key(area.Sheet, row, column));
+                found.Add(Workbook.Key(area.Sheet, rows[i], column));
             }
         }
 

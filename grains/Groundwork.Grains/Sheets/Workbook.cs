@@ -317,7 +317,8 @@ public sealed class Workbook
             return CellValue.Text(input[1..]);
         }
 
-        if (double.TryParse(input, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
+        // As Excel types them (invariant culture): 1e3, 1,000, 50% and 2025-01-01 are numbers (the last a date serial).
+        if (CellValue.TryParseNumber(input, out var number))
         {
             return CellValue.Number(number);
         }

@@ -103,6 +103,10 @@ public sealed class RecalculationTests
         Assert.Equal(CellValue.Text("42"), Workbook.Constant("'42"));
         Assert.Equal(CellValue.Error(FormulaError.NA), Workbook.Constant("#N/A"));
         Assert.Equal(CellValue.Text("hello"), Workbook.Constant("hello"));
+        Assert.Equal(CellValue.Number(1000), Workbook.Constant("1,000"));
+        Assert.Equal(CellValue.Number(0.5), Workbook.Constant("50%"));
+        Assert.Equal(CellValue.Number(45658), Workbook.Constant("2025-01-01"));
+        Assert.Equal(CellValue.Text("2025-13-01"), Workbook.Constant("2025-13-01"));
     }
 
     [Fact]

@@ -216,9 +216,15 @@ public readonly struct CellValue : IEquatable<CellValue>
             return true;
         }
 
-        if (!percent && DateTime.TryParseExact(span, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (!percent && span.Length == 10 && span[4] == '-' && span[7] == '-' &&
+            int.TryParse(span[..4], NumberStyles.None, CultureInfo.InvariantCulture, out var year) &&
+            int.TryParse(span[5..7], NumberStyles.None, CultureInfo.InvariantCulture, out var month) &&
+            int.TryParse(span[8..], NumberStyles.None, CultureInfo.InvariantCulture, out var day) &&
+            year is >= 1900 and <= 9999 && month is >= 1 and <= 12 && day >= 1 &&
+            (day <= DateTime.DaysInMonth(year, month) || (year, month, day) == (1900, 2, 29)))
         {
-            number = ExcelDates.ToSerial(date);
+            // An ISO date in Excel's calendar: from 1900 (its 1900-02-29 included), nothing before.
+            number = ExcelDates.FromParts(year, month, day);
             return true;
         }
 
