@@ -22,7 +22,8 @@ internal sealed class FeedShare<TChange> : IDisposable
     private static readonly ConditionalWeakTable<IGrainFactory, ConcurrentDictionary<string, FeedShare<TChange>>> Registry = new();
 
     private readonly Lock _gate = new();
-    private readonly IGrainFactory _grains;
+    // Resolved once: resolving a generic grain interface reflects on every GetGrain.
+    private readonly IFeedRelay<TChange> _relay;
     private readonly string _key;
     private readonly ConcurrentDictionary<string, FeedShare<TChange>> _siblings;
     private readonly CancellationTokenSource _stop = new();
@@ -44,7 +45,7 @@ internal sealed class FeedShare<TChange> : IDisposable
 
     private FeedShare(IGrainFactory grains, string key, ConcurrentDictionary<string, FeedShare<TChange>> siblings)
     {
-        _grains = grains;
+        _relay = grains.GetGrain<IFeedRelay<TChange>>(key);
         _key = key;
         _siblings = siblings;
     }
@@ -167,7 +168,7 @@ internal sealed class FeedShare<TChange> : IDisposable
                     // Not counted twice meanwhile: it is admitted again when it comes back.
                     DismissForOwnWatch(local);
                     await foreach (var change in ResourceFeed.FollowAsync(
-                        c => _grains.GetGrain<IFeedRelay<TChange>>(_key).WatchAsync(c, cancellationToken), cursor, local.ApiKey, local.OnBehalfOf, cancellationToken))
+                        c => _relay.WatchAsync(c, cancellationToken), cursor, local.ApiKey, local.OnBehalfOf, cancellationToken))
                     {
                         yield return change;
                         cursor = change.Sequence;
@@ -215,7 +216,7 @@ internal sealed class FeedShare<TChange> : IDisposable
         {
             using (local.Use())
             {
-                await _grains.GetGrain<IFeedRelay<TChange>>(_key).AdmitAsync(id, local.Id);
+                await _relay.AdmitAsync(id, local.Id);
             }
         }
         catch (Exception exception) when (ResourceFeed.IsTransient(exception))
@@ -242,32 +243,51 @@ internal sealed class FeedShare<TChange> : IDisposable
 
     private void DismissForOwnWatch(Local local)
     {
-        Guid id;
+        Guid? id;
         lock (_gate)
         {
-            if (local == _opener || local.AdmittedIn != _generation || !_open)
-            {
-                return;
-            }
-
-            local.AdmittedIn = 0;
-            id = _id;
+            id = TakeAdmissionLocked(local);
         }
 
-        _ = DismissQuietlyAsync(local, id);
+        if (id is { } share)
+        {
+            _ = DismissQuietlyAsync(local, share);
+        }
+    }
+
+    /// <summary>The open stream's id when <paramref name="local"/> is admitted to it as a member (not its opener), which it no longer is; else null. Under the lock.</summary>
+    private Guid? TakeAdmissionLocked(Local local)
+    {
+        if (local == _opener || local.AdmittedIn != _generation || !_open)
+        {
+            return null;
+        }
+
+        local.AdmittedIn = 0;
+        return _id;
+    }
+
+    private static void CancelQuietly(CancellationTokenSource? source)
+    {
+        try
+        {
+            source?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // What it cancels had ended already.
+        }
     }
 
     private void Leave(Local local)
     {
-        bool dismiss;
-        Guid id;
+        Guid? dismiss;
         var last = false;
         CancellationTokenSource? handOver = null;
         lock (_gate)
         {
             _locals.Remove(local);
-            dismiss = _open && local.AdmittedIn == _generation && local != _opener;
-            id = _id;
+            dismiss = TakeAdmissionLocked(local);
             if (_locals.Count == 0 && !_closed)
             {
                 CloseLocked();
@@ -280,27 +300,12 @@ internal sealed class FeedShare<TChange> : IDisposable
             }
         }
 
-        try
-        {
-            handOver?.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // That stream had ended already.
-        }
-
+        CancelQuietly(handOver);
         if (last)
         {
-            try
-            {
-                _stop.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The stream had ended already.
-            }
+            CancelQuietly(_stop);
         }
-        else if (dismiss)
+        else if (dismiss is { } id)
         {
             _ = DismissQuietlyAsync(local, id);
         }
@@ -312,7 +317,7 @@ internal sealed class FeedShare<TChange> : IDisposable
         {
             using (local.Use())
             {
-                await _grains.GetGrain<IFeedRelay<TChange>>(_key).DismissAsync(id, local.Id);
+                await _relay.DismissAsync(id, local.Id);
             }
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
@@ -445,7 +450,7 @@ internal sealed class FeedShare<TChange> : IDisposable
         IAsyncEnumerator<SharedDelivery<TChange>> stream;
         using (opener.Use())
         {
-            stream = _grains.GetGrain<IFeedRelay<TChange>>(_key).WatchSharedAsync(id, from, token).GetAsyncEnumerator(token);
+            stream = _relay.WatchSharedAsync(id, from, token).GetAsyncEnumerator(token);
         }
 
         try

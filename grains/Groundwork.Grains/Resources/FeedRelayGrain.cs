@@ -142,9 +142,8 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
             return;
         }
 
-        CheckRoom();
-        var credential = new WatcherCredential(_verifier, _time, _recheck);
-        var member = new Member(watcher, credential, credential.ApiKey is null ? null : _watcherCount.Enter(credential.ApiKey));
+        var (credential, perKey) = NewWatcher();
+        var member = new Member(watcher, credential, perKey);
         open.Members[watcher] = member;
         _watchers++;
         member.Joining = JoinMemberAsync(open, member);
@@ -168,9 +167,8 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
     /// </summary>
     private async IAsyncEnumerable<SharedDelivery<TChange>> ServeAsync(Guid? shareId, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        CheckRoom();
-        var credential = new WatcherCredential(_verifier, _time, _recheck);
-        using var perKey = credential.ApiKey is null ? null : _watcherCount.Enter(credential.ApiKey);
+        var (credential, counted) = NewWatcher();
+        using var perKey = counted;
         Share? share = null;
         if (shareId is { } id)
         {
@@ -209,7 +207,7 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                reader = await CheckAsync(credential, reader);
+                reader = await RecheckAsync(credential, reader, static () => true);
                 var refused = share is null ? null : await RecheckMembersAsync(share);
 
                 // Nothing awaits from here until the changes are taken, so no batch lands between the verdicts read
@@ -283,19 +281,29 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         }
     }
 
-    /// <summary>Verifies a watcher's key again when due and has the resource's last verdict on its caller; a refusal is thrown.</summary>
-    private async ValueTask<Reader?> CheckAsync(WatcherCredential credential, Reader? reader)
+    /// <summary>
+    /// Verifies a watcher's key again when due (a revoked key is thrown); when its role changed, the resource is asked
+    /// about the caller as it is now and that reader replaces <paramref name="reader"/>. <paramref name="served"/> says
+    /// whether the watcher is still served after each wait (a share's member may be removed meanwhile: then null, and
+    /// nothing is left twice). The resource's verdict on the reader is read by the caller, after its last await.
+    /// </summary>
+    private async ValueTask<Reader?> RecheckAsync(WatcherCredential credential, Reader? reader, Func<bool> served)
     {
-        await credential.CheckAsync(_ => reader?.Refused);
-        if (reader is not null && credential.Caller is { } verified && verified != reader.Caller)
+        await credential.CheckAsync(static _ => null);
+        if (reader is null || !served() || credential.Caller is not { } verified || verified == reader.Caller)
         {
-            // The key's role changed: ask the resource about the caller as it is now.
-            var previous = reader;
-            reader = await JoinAsync(verified);
-            Leave(previous);
+            return served() ? reader : null;
         }
 
-        return reader;
+        var next = await JoinAsync(verified);
+        if (!served())
+        {
+            Leave(next);
+            return null;
+        }
+
+        Leave(reader);
+        return next;
     }
 
     /// <summary>
@@ -321,18 +329,9 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
 
             try
             {
-                await member.Credential.CheckAsync(static _ => null);
-                if (IsMember(share, member) && member.Reader is { } current && member.Credential.Caller is { } verified && verified != current.Caller)
+                if (await RecheckAsync(member.Credential, member.Reader, () => IsMember(share, member)) is var reader && IsMember(share, member))
                 {
-                    var next = await JoinAsync(verified);
-                    if (!IsMember(share, member))
-                    {
-                        Leave(next);
-                        continue;
-                    }
-
-                    member.Reader = next;
-                    Leave(current);
+                    member.Reader = reader;
                 }
             }
             catch (AccessDeniedException denied)
@@ -422,12 +421,16 @@ internal sealed class FeedRelayGrain<TChange> : Grain, IFeedRelay<TChange>, IAcc
         }
     }
 
-    private void CheckRoom()
+    /// <summary>The credential of the call that starts a watch or admits a watcher, counted against its key; past the relay's limit, refused.</summary>
+    private (WatcherCredential Credential, IDisposable? PerKey) NewWatcher()
     {
         if (_watchers >= _options.MaxWatchers)
         {
             throw new LimitExceededException("Relay:" + nameof(FeedRelayOptions.MaxWatchers), _options.MaxWatchers, _watchers + 1);
         }
+
+        var credential = new WatcherCredential(_verifier, _time, _recheck);
+        return (credential, credential.ApiKey is null ? null : _watcherCount.Enter(credential.ApiKey));
     }
 
     private void LeaveWatch()

@@ -20,13 +20,11 @@ internal static class FormulaRewriter
     public readonly record struct Written(string? Sheet, CellRef From, CellRef To, AreaKind Kind, bool IsCell, string Prefix);
 
     /// <summary>
-    /// <paramref name="formula"/> with each reference replaced by what <paramref name="replace"/> gives (null keeps it);
-    /// the formula itself when nothing changed.
+    /// <paramref name="formula"/> (parsed as <paramref name="tree"/>) with each reference replaced by what
+    /// <paramref name="replace"/> gives (null keeps it); the formula itself when nothing changed.
     /// </summary>
-    public static string Rewrite(string formula, FormulaLimits limits, Func<Written, string?> replace)
+    public static string Rewrite(string formula, FormulaNode tree, Func<Written, string?> replace)
     {
-        // A formula rewritten before may have grown past the length limit (A1 became A10, or #REF!): that is allowed.
-        var tree = FormulaParser.Parse(formula, limits with { MaxLength = Math.Max(limits.MaxLength, formula.Length) });
         var spans = new List<(int Start, int End, string Text)>();
         var work = new Stack<FormulaNode>();
         work.Push(tree);

@@ -58,12 +58,7 @@ public sealed class Workbook
     /// <summary>Adds a sheet; returns its index.</summary>
     public int AddSheet(string name)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (_sheets.Any(s => string.Equals(s, name, StringComparison.OrdinalIgnoreCase)))
-        {
-            throw new InvalidRequestException("name", $"a sheet named '{name}' exists");
-        }
-
+        NameFree(name, null);
         _sheets.Add(name);
 
         // Formulas that named the sheet before it existed read #REF! and depended on nothing: now they read it.
@@ -136,11 +131,10 @@ public sealed class Workbook
             Put(key, cell);
         }
 
-        var before = parsed.Keys.ToDictionary(k => k, k => previous[k]?.Value ?? CellValue.Empty);
         List<CellChange> changes;
         try
         {
-            changes = Recalculate(parsed.Keys.Concat(_volatile).Distinct().ToList(), before);
+            changes = Recalculate(parsed.Keys.Concat(_volatile).Distinct().ToList(), previous);
         }
         catch
         {
@@ -191,7 +185,7 @@ public sealed class Workbook
                 (row, column) = edit.Rows ? (to.Start, column) : (row, to.Start);
             }
 
-            var formula = cell.Formula is { } f ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, _limits.Formulas, w => Shifted(w, sheet, edit, max))) : null;
+            var formula = cell.Formula is { } f ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, f.Tree, w => Shifted(w, sheet, edit, max))) : null;
             moved.Add((Key(sheet, row, column), new Cell(cell.Value, formula)));
         }
 
@@ -202,25 +196,31 @@ public sealed class Workbook
     /// <exception cref="InvalidRequestException">Another sheet has that name, or there is no such sheet.</exception>
     public void RenameSheet(int sheet, string name)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
         if ((uint)sheet >= (uint)_sheets.Count)
         {
             throw new InvalidRequestException("sheet", $"there is no sheet {sheet}");
         }
 
-        if (SheetNamed(name) is { } other && other != sheet)
-        {
-            throw new InvalidRequestException("name", $"a sheet named '{name}' exists");
-        }
+        NameFree(name, sheet);
 
         var old = _sheets[sheet];
         var prefix = FormulaRewriter.SheetPrefix(name);
         var cells = _cells.Select(c => (c.Key, new Cell(c.Value.Value, c.Value.Formula is { } f
-            ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, _limits.Formulas, w =>
+            ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, f.Tree, w =>
                 w.Sheet is { } named && string.Equals(named, old, StringComparison.OrdinalIgnoreCase) ? FormulaRewriter.Text(prefix, w.From, w.To, w.Kind, w.IsCell) : null))
             : null))).ToList();
         _sheets[sheet] = name;
         Rebuild(cells);
+    }
+
+    /// <summary>Refuses a name another sheet (than <paramref name="except"/>) has, without regard to case.</summary>
+    private void NameFree(string name, int? except)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (SheetNamed(name) is { } other && other != except)
+        {
+            throw new InvalidRequestException("name", $"a sheet named '{name}' exists");
+        }
     }
 
     /// <summary>The reference a formula on <paramref name="own"/> would write after <paramref name="edit"/>, or null when it does not move.</summary>
@@ -258,8 +258,7 @@ public sealed class Workbook
             return formula;
         }
 
-        var tree = FormulaParser.Parse(text, _limits.Formulas with { MaxLength = Math.Max(_limits.Formulas.MaxLength, text.Length) });
-        return new ParsedFormula(text, tree, References.Of(tree), References.IsVolatile(tree));
+        return ParsedFormula.Of(text, FormulaParser.Parse(text, _limits.Formulas with { MaxLength = Math.Max(_limits.Formulas.MaxLength, text.Length) }));
     }
 
     private void Rebuild(List<(long Key, Cell Cell)> cells)
@@ -302,8 +301,7 @@ public sealed class Workbook
 
         if (input[0] == '=' && input.Length > 1)
         {
-            var tree = FormulaParser.Parse(input, _limits.Formulas);
-            return new Cell(CellValue.Empty, new ParsedFormula(input, tree, References.Of(tree), References.IsVolatile(tree)));
+            return new Cell(CellValue.Empty, ParsedFormula.Of(input, FormulaParser.Parse(input, _limits.Formulas)));
         }
 
         return new Cell(Constant(input), null);
@@ -366,7 +364,7 @@ public sealed class Workbook
     /// order found by an iterative Tarjan walk (which also finds the cycles), evaluating a cell only when a
     /// precedent's value changed or it is a seed.
     /// </summary>
-    private List<CellChange> Recalculate(List<long> seeds, Dictionary<long, CellValue>? before, bool all = false)
+    private List<CellChange> Recalculate(List<long> seeds, Dictionary<long, Cell?>? before, bool all = false)
     {
         var walk = new Walk(this);
         walk.Run(seeds);
@@ -395,7 +393,8 @@ public sealed class Workbook
 
             var key = walk.Keys[node];
             var cell = _cells.GetValueOrDefault(key);
-            var old = before is not null && before.TryGetValue(key, out var was) ? was : cell?.Value ?? CellValue.Empty;
+            // An edited cell is compared with what it held before the batch, any other with its value before this walk.
+            var old = before is not null && before.TryGetValue(key, out var was) ? was?.Value ?? CellValue.Empty : cell?.Value ?? CellValue.Empty;
             if (cell?.Formula is { } formula)
             {
                 if (cyclic)
@@ -577,7 +576,10 @@ public sealed class Workbook
         public ParsedFormula? Formula { get; } = formula;
     }
 
-    private sealed record ParsedFormula(string Text, FormulaNode Tree, IReadOnlyList<Reference> References, bool IsVolatile);
+    private sealed record ParsedFormula(string Text, FormulaNode Tree, IReadOnlyList<Reference> References, bool IsVolatile)
+    {
+        public static ParsedFormula Of(string text, FormulaNode tree) => new(text, tree, global::Groundwork.Grains.Sheets.References.Of(tree), global::Groundwork.Grains.Sheets.References.IsVolatile(tree));
+    }
 
     /// <summary>The workbook as a formula sees it from one cell.</summary>
     private sealed class Context(Workbook book) : IFormulaContext

@@ -162,17 +162,15 @@ public sealed class FormulaEvaluator
             {
                 // A run of signs in a loop: an odd count of minus signs negates, an even one (--) makes a number.
                 var minus = 0;
-                var any = false;
                 FormulaNode at = negate;
                 while (at is NegateNode n)
                 {
                     minus += n.Minus ? 1 : 0;
-                    any |= n.Minus;
                     at = n.Operand;
                 }
 
                 var operand = Eval(at, arrays);
-                if (!any)
+                if (minus == 0)
                 {
                     return operand;
                 }
@@ -192,13 +190,15 @@ public sealed class FormulaEvaluator
                     at = p.Operand;
                 }
 
-                var operand = Eval(at, arrays);
-                for (var i = 0; i < times; i++)
+                return Map(Eval(at, arrays), arrays, v =>
                 {
-                    operand = Map(operand, arrays, static v => Arithmetic.Percent(v));
-                }
+                    for (var i = 0; i < times && !v.IsError; i++)
+                    {
+                        v = Arithmetic.Percent(v);
+                    }
 
-                return operand;
+                    return v;
+                });
             }
             case BinaryNode binary:
                 return Binary(binary, arrays);
@@ -263,12 +263,18 @@ public sealed class FormulaEvaluator
             return Operand.Error(FormulaError.Num);
         }
 
+        return Build(rows, columns, (r, c) => Arithmetic.Apply(op, Broadcast(a, r, c), Broadcast(b, r, c)));
+    }
+
+    /// <summary>An array of <paramref name="rows"/> by <paramref name="columns"/> made element by element.</summary>
+    private static Operand Build(int rows, int columns, Func<int, int, CellValue> element)
+    {
         var result = new CellValue[rows, columns];
         for (var r = 0; r < rows; r++)
         {
             for (var c = 0; c < columns; c++)
             {
-                result[r, c] = Arithmetic.Apply(op, Broadcast(a, r, c), Broadcast(b, r, c));
+                result[r, c] = element(r, c);
             }
         }
 
@@ -291,16 +297,7 @@ public sealed class FormulaEvaluator
         }
 
         var values = Values(operand);
-        var result = new CellValue[values.GetLength(0), values.GetLength(1)];
-        for (var r = 0; r < values.GetLength(0); r++)
-        {
-            for (var c = 0; c < values.GetLength(1); c++)
-            {
-                result[r, c] = map(values[r, c]);
-            }
-        }
-
-        return Operand.Of(result);
+        return Build(values.GetLength(0), values.GetLength(1), (r, c) => map(values[r, c]));
     }
 
     /// <summary>The area spanning two references (<c>A1:INDEX(...)</c>), or #VALUE! when either is not one.</summary>

@@ -108,8 +108,6 @@ public static partial class FormulaFunctions
     /// <summary>A grid to read by position: an area of the workbook or an array.</summary>
     private readonly struct Grid(IFormulaContext context, Operand operand)
     {
-        public bool IsArea => operand.Area is not null;
-
         public Area? Area => operand.Area;
 
         public int Rows => operand.Area?.Rows ?? operand.Array?.GetLength(0) ?? 1;
@@ -150,30 +148,9 @@ public static partial class FormulaFunctions
         }
 
         /// <summary>The filled positions of one column (<paramref name="vertical"/>) or row, in order.</summary>
-        public IEnumerable<(int Index, CellValue Value)> Filled(bool vertical, int fixedIndex)
-        {
-            if (operand.Area is { } area)
-            {
-                var line = vertical
-                    ? new Area(area.Sheet, area.Top, area.Left + fixedIndex, area.Bottom, area.Left + fixedIndex)
-                    : new Area(area.Sheet, area.Top + fixedIndex, area.Left, area.Top + fixedIndex, area.Right);
-                foreach (var (row, column, value) in context.Cells(line))
-                {
-                    yield return (vertical ? row - area.Top : column - area.Left, value);
-                }
-
-                yield break;
-            }
-
-            for (var i = 0; i < (vertical ? Rows : Columns); i++)
-            {
-                var value = vertical ? this[i, fixedIndex] : this[fixedIndex, i];
-                if (!value.IsEmpty)
-                {
-                    yield return (i, value);
-                }
-            }
-        }
+        public IEnumerable<(int Index, CellValue Value)> Filled(bool vertical, int fixedIndex) =>
+            new Grid(context, vertical ? Slice(0, fixedIndex, Rows, 1) : Slice(fixedIndex, 0, 1, Columns)).NonEmpty()
+                .Select(cell => (vertical ? cell.Row : cell.Column, cell.Value));
 
         /// <summary>A sub-grid: a reference for an area, values for an array.</summary>
         public Operand Slice(int top, int left, int rows, int columns)
