@@ -102,6 +102,23 @@ public sealed class ChunkSet<TChunk> : IChunkSet where TChunk : class
         return [.. Loaded.Values.Select(n => n.Value).OrderBy(c => c.Id, StringComparer.Ordinal)];
     }
 
+    /// <summary>
+    /// Every stored chunk, ordered by id, read without keeping them: for a block that builds its own model from them
+    /// at activation (a workbook's tiles). Chunks put or removed since the last commit are not reflected.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Id, TChunk Chunk)>> ReadAllAsync()
+    {
+        var rows = await _store.ReadRowsAsync(_stateName, _grainId, Collection);
+        var chunks = new (string Id, TChunk Chunk)[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            chunks[i] = (rows[i].Key, JsonStateSerializer.FromUtf8<TChunk>(rows[i].Payload));
+        }
+
+        Array.Sort(chunks, (a, b) => string.CompareOrdinal(a.Id, b.Id));
+        return chunks;
+    }
+
     /// <summary>Sets chunk <paramref name="id"/> (new or changed): written by the next commit.</summary>
     public void Put(string id, TChunk chunk)
     {

@@ -146,8 +146,11 @@ public abstract class ResourceOptions
     [Range(0, int.MaxValue)]
     public int MaxAccessEntries { get; set; } = 1_000;
 
-    /// <summary>Chunks one activation keeps in memory; past it the least recently used clean ones are dropped. Default 4,096.</summary>
-    [Range(1, int.MaxValue)]
+    /// <summary>
+    /// Chunks one activation keeps in memory; past it the least recently used clean ones are dropped. Default 4,096;
+    /// 0 for a block that keeps its own model of them (a chunk is then held only until it is committed).
+    /// </summary>
+    [Range(0, int.MaxValue)]
     public int MaxLoadedChunks { get; set; } = 4_096;
 }
 

@@ -263,6 +263,9 @@ internal sealed class SheetIndex
         }
     }
 
+    /// <summary>Filled cells on <paramref name="sheet"/>.</summary>
+    public int Count(int sheet) => _sheets.TryGetValue(sheet, out var columns) ? columns.Values.Sum(rows => rows.Count) : 0;
+
     /// <summary>The keys of the filled cells of <paramref name="area"/>, row by row.</summary>
     public IEnumerable<long> In(Area area)
     {

@@ -19,6 +19,9 @@ public sealed record WorkbookLimits
     /// <summary>Cells one recalculation may recompute; a batch that would need more is refused and changes nothing.</summary>
     public int MaxRecalculatedCells { get; init; } = 1_000_000;
 
+    /// <summary>Filled cells in the workbook; a batch that would leave more is refused and changes nothing.</summary>
+    public int MaxCells { get; init; } = 1_000_000;
+
     /// <summary>Characters of text in one cell (Excel's).</summary>
     public int MaxTextLength { get; init; } = FormulaFunctions.MaxText;
 
@@ -31,7 +34,7 @@ public sealed record WorkbookLimits
 /// that depend on it, in dependency order, without recursion, stopping where a value did not change. Cells on a
 /// reference cycle show <c>#CYCLE!</c> and recover when it is broken. Pure code: the grain stores and serves it.
 /// </summary>
-public sealed class Workbook
+public sealed partial class Workbook
 {
     private readonly List<string> _sheets = [];
     private readonly Dictionary<long, Cell> _cells = [];
@@ -55,16 +58,22 @@ public sealed class Workbook
     /// <summary>Cells that hold something.</summary>
     public int CellCount => _cells.Count;
 
-    /// <summary>Adds a sheet; returns its index.</summary>
-    public int AddSheet(string name)
+    /// <summary>Adds a sheet at the end; returns its index.</summary>
+    public int AddSheet(string name) => AddSheet(name, out _);
+
+    /// <summary>Adds a sheet at the end; returns its index, and in <paramref name="reshaped"/> the cells whose value changed (formulas that named it before it existed now read it).</summary>
+    public int AddSheet(string name, out Reshaped reshaped)
     {
         NameFree(name, null);
         _sheets.Add(name);
+        reshaped = Reshaped.None;
 
         // Formulas that named the sheet before it existed read #REF! and depended on nothing: now they read it.
         if (_cells.Values.Any(c => c.Formula?.References.Any(r => string.Equals(r.Sheet, name, StringComparison.OrdinalIgnoreCase)) == true))
         {
+            var before = Values(k => k);
             Rebuild([.. _cells.Select(c => (c.Key, c.Value))]);
+            reshaped = new Reshaped(Diff(before), []);
         }
 
         return _sheets.Count - 1;
@@ -134,6 +143,11 @@ public sealed class Workbook
         List<CellChange> changes;
         try
         {
+            if (_cells.Count > _limits.MaxCells)
+            {
+                throw new LimitExceededException("Sheets:MaxCells", _limits.MaxCells, _cells.Count);
+            }
+
             changes = Recalculate(parsed.Keys.Concat(_volatile).Distinct().ToList(), previous);
         }
         catch
@@ -156,8 +170,9 @@ public sealed class Workbook
     /// its rows are deleted; a reference to a deleted cell, or to an area wholly deleted, becomes <c>#REF!</c>), and
     /// the workbook is recalculated.
     /// </summary>
+    /// <returns>The cells whose value changed (at their new places) and the cells whose formula was rewritten.</returns>
     /// <exception cref="InvalidRequestException">The rows or columns are outside the grid, or filled cells would be pushed past it.</exception>
-    public void Restructure(StructuralEdit edit)
+    public Reshaped Restructure(StructuralEdit edit)
     {
         var max = edit.Rows ? CellRef.MaxRows : CellRef.MaxColumns;
         if ((uint)edit.Sheet >= (uint)_sheets.Count || edit.Count < 1 || edit.At < 0 || edit.At >= max || (long)edit.At + edit.Count > max)
@@ -166,6 +181,8 @@ public sealed class Workbook
         }
 
         var moved = new List<(long Key, Cell Cell)>(_cells.Count);
+        var before = new Dictionary<long, CellValue>(_cells.Count);
+        var rewritten = new List<CellAt>();
         foreach (var (key, cell) in _cells)
         {
             var (sheet, row, column) = Unpack(key);
@@ -186,42 +203,166 @@ public sealed class Workbook
             }
 
             var formula = cell.Formula is { } f ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, f.Tree, w => Shifted(w, sheet, edit, max))) : null;
-            moved.Add((Key(sheet, row, column), new Cell(cell.Value, formula)));
+            var at = Key(sheet, row, column);
+            if (formula is not null && !ReferenceEquals(formula, cell.Formula))
+            {
+                rewritten.Add(new CellAt(sheet, row, column));
+            }
+
+            before[at] = cell.Value;
+            moved.Add((at, new Cell(cell.Value, formula)));
         }
 
         Rebuild(moved);
+        return new Reshaped(Diff(before), rewritten);
     }
 
     /// <summary>Renames a sheet; the formulas that name it follow.</summary>
-    /// <exception cref="InvalidRequestException">Another sheet has that name, or there is no such sheet.</exception>
-    public void RenameSheet(int sheet, string name)
+    /// <returns>The cells whose formula was rewritten (no value changes: a rename reads the same cells).</returns>
+    /// <exception cref="InvalidRequestException">Another sheet has that name, the name is not one a sheet may have, or there is no such sheet.</exception>
+    public Reshaped RenameSheet(int sheet, string name)
+    {
+        CheckSheet(sheet);
+        NameFree(name, sheet);
+        var old = _sheets[sheet];
+        var prefix = FormulaRewriter.SheetPrefix(name);
+        return Rewrite(w => w.Sheet is { } named && string.Equals(named, old, StringComparison.OrdinalIgnoreCase) ? FormulaRewriter.Text(prefix, w.From, w.To, w.Kind, w.IsCell) : null,
+            () => _sheets[sheet] = name, k => k);
+    }
+
+    /// <summary>
+    /// Removes a sheet and its cells; every reference to it becomes <c>#REF!</c> (as in Excel, a sheet added later with
+    /// the same name does not bring them back). A workbook keeps at least one sheet.
+    /// </summary>
+    /// <returns>The cells whose value changed (at their new places) and the cells whose formula was rewritten.</returns>
+    public Reshaped RemoveSheet(int sheet)
+    {
+        CheckSheet(sheet);
+        if (_sheets.Count == 1)
+        {
+            throw new InvalidRequestException("sheet", "a workbook keeps at least one sheet");
+        }
+
+        var name = _sheets[sheet];
+        return Rewrite(w => w.Sheet is { } named && string.Equals(named, name, StringComparison.OrdinalIgnoreCase) ? "#REF!" : null,
+            () => _sheets.RemoveAt(sheet), k => Unpack(k).Sheet switch
+            {
+                var s when s == sheet => null,
+                var s when s > sheet => k - (1L << 34),
+                _ => k,
+            });
+    }
+
+    /// <summary>Moves a sheet to <paramref name="position"/> in the order (formulas name sheets, so no value changes).</summary>
+    public void MoveSheet(int sheet, int position)
+    {
+        CheckSheet(sheet);
+        CheckSheet(position);
+        if (sheet == position)
+        {
+            return;
+        }
+
+        var order = Enumerable.Range(0, _sheets.Count).ToList();
+        order.RemoveAt(sheet);
+        order.Insert(position, sheet);
+        var newIndex = new long[_sheets.Count];
+        for (var i = 0; i < order.Count; i++)
+        {
+            newIndex[order[i]] = i;
+        }
+
+        var names = order.Select(i => _sheets[i]).ToList();
+        var cells = _cells.Select(c => ((newIndex[Unpack(c.Key).Sheet] << 34) | (c.Key & ((1L << 34) - 1)), c.Value)).ToList();
+        _sheets.Clear();
+        _sheets.AddRange(names);
+        Rebuild(cells, recalculate: false);
+    }
+
+    /// <summary>Rewrites every formula's references by <paramref name="replace"/>, changes the sheets, moves the cells by <paramref name="place"/> (null drops one), rebuilds and recalculates.</summary>
+    private Reshaped Rewrite(Func<FormulaRewriter.Written, string?> replace, Action changeSheets, Func<long, long?> place)
+    {
+        var before = new Dictionary<long, CellValue>(_cells.Count);
+        var rewritten = new List<CellAt>();
+        var cells = new List<(long Key, Cell Cell)>(_cells.Count);
+        foreach (var (key, cell) in _cells)
+        {
+            if (place(key) is not { } at)
+            {
+                continue;
+            }
+
+            var formula = cell.Formula is { } f ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, f.Tree, replace)) : null;
+            if (formula is not null && !ReferenceEquals(formula, cell.Formula))
+            {
+                var (s, r, c) = Unpack(at);
+                rewritten.Add(new CellAt(s, r, c));
+            }
+
+            before[at] = cell.Value;
+            cells.Add((at, new Cell(cell.Value, formula)));
+        }
+
+        changeSheets();
+        Rebuild(cells);
+        return new Reshaped(Diff(before), rewritten);
+    }
+
+    /// <summary>Every filled cell's value, at the key <paramref name="place"/> gives it.</summary>
+    private Dictionary<long, CellValue> Values(Func<long, long> place)
+    {
+        var values = new Dictionary<long, CellValue>(_cells.Count);
+        foreach (var (key, cell) in _cells)
+        {
+            values[place(key)] = cell.Value;
+        }
+
+        return values;
+    }
+
+    /// <summary>The cells whose value differs from <paramref name="before"/> (a cell missing there was empty).</summary>
+    private List<CellChange> Diff(Dictionary<long, CellValue> before)
+    {
+        var changes = new List<CellChange>();
+        foreach (var (key, cell) in _cells)
+        {
+            if (cell.Value != before.GetValueOrDefault(key))
+            {
+                var (sheet, row, column) = Unpack(key);
+                changes.Add(new CellChange(sheet, row, column, cell.Value));
+            }
+        }
+
+        return changes;
+    }
+
+    private void CheckSheet(int sheet)
     {
         if ((uint)sheet >= (uint)_sheets.Count)
         {
             throw new InvalidRequestException("sheet", $"there is no sheet {sheet}");
         }
-
-        NameFree(name, sheet);
-
-        var old = _sheets[sheet];
-        var prefix = FormulaRewriter.SheetPrefix(name);
-        var cells = _cells.Select(c => (c.Key, new Cell(c.Value.Value, c.Value.Formula is { } f
-            ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, f.Tree, w =>
-                w.Sheet is { } named && string.Equals(named, old, StringComparison.OrdinalIgnoreCase) ? FormulaRewriter.Text(prefix, w.From, w.To, w.Kind, w.IsCell) : null))
-            : null))).ToList();
-        _sheets[sheet] = name;
-        Rebuild(cells);
     }
 
-    /// <summary>Refuses a name another sheet (than <paramref name="except"/>) has, without regard to case.</summary>
+    /// <summary>
+    /// Refuses a name another sheet (than <paramref name="except"/>) has, without regard to case, and a name Excel
+    /// refuses: empty, over 31 characters, holding one of <c>: \ / ? * [ ]</c>, or starting or ending with <c>'</c>.
+    /// </summary>
     private void NameFree(string name, int? except)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (string.IsNullOrWhiteSpace(name) || name.Length > MaxSheetNameLength || name.IndexOfAny([':', '\\', '/', '?', '*', '[', ']']) >= 0 || name[0] == '\'' || name[^1] == '\'')
+        {
+            throw new InvalidRequestException("name", $"a sheet's name is 1-{MaxSheetNameLength} characters, without : \\ / ? * [ ] and not starting or ending with '");
+        }
+
         if (SheetNamed(name) is { } other && other != except)
         {
             throw new InvalidRequestException("name", $"a sheet named '{name}' exists");
         }
     }
+
+    /// <summary>Characters in a sheet's name (Excel's).</summary>
+    public const int MaxSheetNameLength = 31;
 
     /// <summary>The reference a formula on <paramref name="own"/> would write after <paramref name="edit"/>, or null when it does not move.</summary>
     private string? Shifted(FormulaRewriter.Written written, int own, StructuralEdit edit, int max)
@@ -261,7 +402,7 @@ public sealed class Workbook
         return ParsedFormula.Of(text, FormulaParser.Parse(text, _limits.Formulas with { MaxLength = Math.Max(_limits.Formulas.MaxLength, text.Length) }));
     }
 
-    private void Rebuild(List<(long Key, Cell Cell)> cells)
+    private void Rebuild(List<(long Key, Cell Cell)> cells, bool recalculate = true)
     {
         _cells.Clear();
         _volatile.Clear();
@@ -272,7 +413,10 @@ public sealed class Workbook
             Put(key, cell);
         }
 
-        RecalculateAll();
+        if (recalculate)
+        {
+            RecalculateAll();
+        }
     }
 
     /// <summary>Recomputes every formula from scratch, in dependency order (what an incremental recalculation must equal).</summary>
@@ -386,13 +530,15 @@ public sealed class Workbook
         {
             // A cell on a cycle downstream of the edit is #CYCLE! whichever of its members was reached first.
             var cyclic = walk.Cyclic[node];
-            if (!flagged[node] && !cyclic)
+            var key = walk.Keys[node];
+            var cell = _cells.GetValueOrDefault(key);
+            // A cell that showed #CYCLE! may have left its cycle without any precedent's value changing (the edit broke
+            // the cycle elsewhere, and the members still on it show #CYCLE! as before): it is evaluated again.
+            if (!flagged[node] && !cyclic && cell?.Value != CycleError)
             {
                 continue;
             }
 
-            var key = walk.Keys[node];
-            var cell = _cells.GetValueOrDefault(key);
             // An edited cell is compared with what it held before the batch, any other with its value before this walk.
             var old = before is not null && before.TryGetValue(key, out var was) ? was?.Value ?? CellValue.Empty : cell?.Value ?? CellValue.Empty;
             if (cell?.Formula is { } formula)
@@ -549,6 +695,8 @@ public sealed class Workbook
             }
         }
     }
+
+    private static readonly CellValue CycleError = CellValue.Error(FormulaError.Cycle);
 
     internal static long Key(int sheet, int row, int column) => ((long)sheet << 34) | ((long)row << 14) | (long)column;
 

@@ -22,6 +22,13 @@ public static class WorkbookCsv
     public static IReadOnlyList<CellChange> Import(this Workbook book, int sheet, int row, int column, string csv, bool formulas = false)
     {
         ArgumentNullException.ThrowIfNull(book);
+        return book.Apply(Edits(sheet, row, column, csv, formulas));
+    }
+
+    /// <summary>The edits <see cref="Import"/> applies; past <paramref name="maxCells"/> fields, <see cref="LimitExceededException"/> (<c>Sheets:MaxCsvCells</c>).</summary>
+    /// <exception cref="InvalidRequestException">The CSV does not fit the grid from the anchor.</exception>
+    public static List<CellEdit> Edits(int sheet, int row, int column, string csv, bool formulas = false, int maxCells = int.MaxValue)
+    {
         ArgumentNullException.ThrowIfNull(csv);
         var edits = new List<CellEdit>();
         using (var reader = Sep.Reader(o => o with { Sep = new Sep(','), HasHeader = false, Unescape = true, DisableColCountCheck = true, CultureInfo = CultureInfo.InvariantCulture }).FromText(csv))
@@ -34,13 +41,18 @@ public static class WorkbookCsv
                     throw new InvalidRequestException("csv", $"record {r - row + 1} does not fit the grid from the anchor (row {row + 1}, column {column + 1})");
                 }
 
+                if (edits.Count + record.ColCount > maxCells)
+                {
+                    throw new LimitExceededException("Sheets:MaxCsvCells", maxCells, edits.Count + record.ColCount);
+                }
+
                 for (var c = 0; c < record.ColCount; c++)
                 {
-                    var field = record[c].ToString();
+                    var field = record[c].Span;
                     var input = field.Length == 0 ? null
-                        : formulas && (field.StartsWith("'=", StringComparison.Ordinal) || field.StartsWith("''=", StringComparison.Ordinal)) ? field[1..]
-                        : !formulas && field.StartsWith('=') ? "'" + field
-                        : field;
+                        : formulas && (field.StartsWith("'=", StringComparison.Ordinal) || field.StartsWith("''=", StringComparison.Ordinal)) ? field[1..].ToString()
+                        : !formulas && field[0] == '=' ? "'" + field.ToString()
+                        : field.ToString();
                     edits.Add(new CellEdit(sheet, r, column + c, input));
                 }
 
@@ -48,7 +60,7 @@ public static class WorkbookCsv
             }
         }
 
-        return book.Apply(edits);
+        return edits;
     }
 
     /// <summary>The cells of <paramref name="area"/> as CSV, one record per row: their values, or their formulas (and constants) with <paramref name="formulas"/>.</summary>

@@ -64,6 +64,21 @@ public sealed class RecalculationTests
     }
 
     [Fact]
+    public void A_cell_that_leaves_a_cycle_recovers_even_when_what_it_reads_still_shows_CYCLE()
+    {
+        // C1 is on the cycle C2 -> B1 -> C1 -> C2 and reads B1, which is also on the cycle B1 <-> B2. Breaking the first
+        // at C2 leaves B1 on the second, still #CYCLE! as before, so no precedent of C1 changes value: C1 must still
+        // be evaluated again (found by the property test below).
+        var book = new Workbook();
+        Set(book, ("B1", "=B2+C2"), ("B2", "=B1"), ("C1", "=IFERROR(B1,7)"), ("C2", "=C1"));
+        Assert.Equal(CellValue.Error(FormulaError.Cycle), At(book, "C1"));
+        Set(book, ("C2", "1"));
+        Assert.Equal(CellValue.Number(7), At(book, "C1"));
+        Assert.Equal(CellValue.Error(FormulaError.Cycle), At(book, "B1"));
+        Assert.Equal(CellValue.Error(FormulaError.Cycle), At(book, "B2"));
+    }
+
+    [Fact]
     public void A_chain_of_100000_cells_recalculates_without_recursion()
     {
         var book = new Workbook();

@@ -219,14 +219,15 @@ public sealed partial class FormulaParser
     }
 
     /// <summary>Parses <paramref name="formula"/>, which starts with <c>=</c>.</summary>
-    /// <exception cref="InvalidFormulaException">It does not parse, or it is over a limit; where and why.</exception>
+    /// <exception cref="InvalidFormulaException">It does not parse: where and why.</exception>
+    /// <exception cref="LimitExceededException">It is over a limit (<c>Sheets:MaxFormulaLength</c>, <c>Sheets:MaxNesting</c>, <c>Sheets:MaxArguments</c>).</exception>
     public static FormulaNode Parse(string formula, FormulaLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(formula);
         limits ??= FormulaLimits.Default;
         if (formula.Length > limits.MaxLength)
         {
-            throw new InvalidFormulaException(formula, limits.MaxLength, $"longer than {limits.MaxLength} characters ({formula.Length})");
+            throw new LimitExceededException("Sheets:MaxFormulaLength", limits.MaxLength, formula.Length);
         }
 
         if (formula.Length == 0 || formula[0] != '=')
@@ -435,7 +436,7 @@ public sealed partial class FormulaParser
     {
         if (++_depth > _limits.MaxNesting)
         {
-            throw Error($"nested more than {_limits.MaxNesting} levels deep", at);
+            throw new LimitExceededException("Sheets:MaxNesting", _limits.MaxNesting, _depth);
         }
     }
 
@@ -755,7 +756,7 @@ public sealed partial class FormulaParser
             arguments.Add(Peek() is ',' or ')' ? new MissingNode(_at) : Expression(0));
             if (arguments.Count > _limits.MaxArguments)
             {
-                throw Error($"more than {_limits.MaxArguments} arguments to {name}", start);
+                throw new LimitExceededException("Sheets:MaxArguments", _limits.MaxArguments, arguments.Count);
             }
 
             SkipSpaces();

@@ -1,0 +1,56 @@
+using Groundwork.Grains.Sheets.Formulas;
+
+namespace Groundwork.Grains.Sheets;
+
+/// <summary>A cell's place: the sheet's index, zero-based row and column.</summary>
+public readonly record struct CellAt(int Sheet, int Row, int Column);
+
+/// <summary>A cell as stored: its formula (null for a constant) and the value it shows.</summary>
+public readonly record struct StoredCell(int Sheet, int Row, int Column, string? Formula, CellValue Value);
+
+/// <summary>What a structural edit did beside moving cells: the values that changed and the formulas it rewrote (both at the cells' new places).</summary>
+public sealed record Reshaped(IReadOnlyList<CellChange> Values, IReadOnlyList<CellAt> Rewritten)
+{
+    /// <summary>Nothing changed.</summary>
+    public static Reshaped None { get; } = new([], []);
+}
+
+public sealed partial class Workbook
+{
+    /// <summary>
+    /// A workbook as it was stored: its sheets and cells with the values they showed, the dependency graph built from
+    /// the formulas, nothing recalculated. Volatile formulas are recomputed by the next batch, as always.
+    /// </summary>
+    /// <exception cref="InvalidFormulaException">A stored formula no longer parses.</exception>
+    public static Workbook Restore(IReadOnlyList<string> sheets, IEnumerable<StoredCell> cells, WorkbookLimits? limits = null, Func<DateTime>? now = null)
+    {
+        ArgumentNullException.ThrowIfNull(sheets);
+        ArgumentNullException.ThrowIfNull(cells);
+        var book = new Workbook(limits, now);
+        book._sheets.Clear();
+        book._sheets.AddRange(sheets);
+        // Stored formulas were accepted once; a structural edit may have lengthened one past the limit since.
+        var formulaLimits = book._limits.Formulas with { MaxLength = int.MaxValue };
+        foreach (var stored in cells)
+        {
+            var formula = stored.Formula is { } text ? ParsedFormula.Of(text, FormulaParser.Parse(text, formulaLimits)) : null;
+            book.Put(Key(stored.Sheet, stored.Row, stored.Column), new Cell(stored.Value, formula));
+        }
+
+        return book;
+    }
+
+    /// <summary>Filled cells on <paramref name="sheet"/>.</summary>
+    public int CellsOn(int sheet) => _index.Count(sheet);
+
+    /// <summary>The filled cells of rows <paramref name="top"/>-<paramref name="bottom"/> and columns <paramref name="left"/>-<paramref name="right"/> of a sheet, row by row, as they would be stored.</summary>
+    public IEnumerable<StoredCell> Stored(int sheet, int top, int left, int bottom, int right)
+    {
+        foreach (var key in _index.In(new Area(sheet, top, left, bottom, right)))
+        {
+            var cell = _cells[key];
+            var (s, row, column) = Unpack(key);
+            yield return new StoredCell(s, row, column, cell.Formula?.Text, cell.Value);
+        }
+    }
+}

@@ -1,0 +1,506 @@
+using Groundwork.Grains.Resources;
+using Groundwork.Grains.Sheets.Formulas;
+using Groundwork.Sheets;
+using Groundwork.Tenants;
+using Microsoft.Extensions.Options;
+
+namespace Groundwork.Grains.Sheets;
+
+/// <summary>
+/// A workbook: sheet logic only. The engine (<see cref="Workbook"/>) holds the cells and recalculates; the kit
+/// (<see cref="IResource{THead, TChange}"/>) runs every mutation (idempotency, the version guard, one durable commit,
+/// the feed). Cells are stored in tiles of <see cref="SheetTile.Rows"/> by <see cref="SheetTile.Columns"/> with their
+/// values, so an activation rebuilds the dependency graph from the formulas without recalculating; a mutation writes
+/// the head and the tiles it changed.
+/// </summary>
+public sealed class WorkbookGrain(
+    [Resource] IResource<WorkbookHead, WorkbookChange> workbook,
+    IOptions<WorkbookOptions> options,
+    TimeProvider time) : Grain, IWorkbookGrain
+{
+    private const string TileCollection = "tiles";
+
+    private readonly WorkbookOptions _limits = options.Value;
+    private Workbook _book = null!;
+    private ChunkSet<SheetTile> _tiles = null!;
+    // The tiles stored now (ids), so that a tile left empty is deleted and a removed sheet's tiles go with it.
+    private readonly HashSet<string> _stored = new(StringComparer.Ordinal);
+    // Each sheet's prefix in addresses (Sheet1!, 'Q1 plan'!), in sheet order.
+    private List<string> _prefixes = [];
+
+    private WorkbookHead State => workbook.State;
+
+    /// <inheritdoc/>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _tiles = workbook.Chunks<SheetTile>(TileCollection);
+        if (!State.Created)
+        {
+            _book = new Workbook(Limits(_limits), Clock());
+            return;
+        }
+
+        var indexOf = new Dictionary<int, int>();
+        for (var i = 0; i < State.Sheets.Count; i++)
+        {
+            indexOf[State.Sheets[i].Id] = i;
+        }
+
+        var tiles = await _tiles.ReadAllAsync();
+        var cells = new List<StoredCell>();
+        foreach (var (id, tile) in tiles)
+        {
+            var (sheetId, tileRow, tileColumn) = SheetTile.Parse(id);
+            _stored.Add(id);
+            if (!indexOf.TryGetValue(sheetId, out var sheet))
+            {
+                continue;
+            }
+
+            foreach (var cell in tile.Cells)
+            {
+                cells.Add(new StoredCell(sheet, tileRow * SheetTile.Rows + cell.Place / SheetTile.Columns, tileColumn * SheetTile.Columns + cell.Place % SheetTile.Columns, cell.Formula, cell.Value));
+            }
+        }
+
+        _book = Workbook.Restore([.. State.Sheets.Select(s => s.Name)], cells, Limits(_limits), Clock());
+        Prefixes();
+    }
+
+    /// <inheritdoc/>
+    public Task<MutationResult> CreateAsync(string title, MutationOptions? options = null) =>
+        workbook.CreateAsync(options, () =>
+        {
+            ValidateTitle(title);
+            State.Title = title;
+            State.Sheets = [new SheetEntry(State.NextSheetId++, _book.Sheets[0])];
+            Prefixes();
+            return new Applied<WorkbookChange>(s => new WorkbookChange(s.Sequence, WorkbookChangeKind.Created, s.At, s.By, Name: title));
+        });
+
+    /// <inheritdoc/>
+    public Task<MutationResult> RenameAsync(string title, MutationOptions? options = null) =>
+        workbook.MutateAsync(options, () =>
+        {
+            ValidateTitle(title);
+            State.Title = title;
+            workbook.Relist();
+            return new Applied<WorkbookChange>(s => new WorkbookChange(s.Sequence, WorkbookChangeKind.Renamed, s.At, s.By, Name: title));
+        });
+
+    /// <inheritdoc/>
+    public Task<WorkbookEdit> EditAsync(IReadOnlyList<CellInput> cells, MutationOptions? options = null) =>
+        EditCellsAsync(options, () =>
+        {
+            InvalidRequestException.ThrowIfNull(cells, nameof(cells));
+            if (cells.Count > _limits.MaxBatchCells)
+            {
+                throw workbook.Limit(nameof(WorkbookOptions.MaxBatchCells), _limits.MaxBatchCells, cells.Count);
+            }
+
+            var edits = new List<CellEdit>(cells.Count);
+            foreach (var cell in cells)
+            {
+                InvalidRequestException.ThrowIfNull(cell, nameof(cells));
+                var at = SheetAddress.Cell(cell.Cell, _book);
+                edits.Add(new CellEdit(at.Sheet, at.Row, at.Column, cell.Input));
+            }
+
+            return edits;
+        });
+
+    /// <inheritdoc/>
+    public Task<WorkbookEdit> ClearAsync(string range, MutationOptions? options = null) =>
+        EditCellsAsync(options, () =>
+        {
+            var area = SheetAddress.Range(range, _book).Area;
+            var filled = _book.Stored(area.Sheet, area.Top, area.Left, area.Bottom, area.Right).Select(c => new CellEdit(c.Sheet, c.Row, c.Column, null)).ToList();
+            if (filled.Count > _limits.MaxBatchCells)
+            {
+                throw workbook.Limit(nameof(WorkbookOptions.MaxBatchCells), _limits.MaxBatchCells, filled.Count);
+            }
+
+            return filled;
+        });
+
+    /// <inheritdoc/>
+    public Task<WorkbookEdit> ImportCsvAsync(string anchor, string csv, bool formulas = false, MutationOptions? options = null) =>
+        EditCellsAsync(options, () =>
+        {
+            var at = SheetAddress.Cell(anchor, _book, nameof(anchor));
+            InvalidRequestException.ThrowIfNull(csv, nameof(csv));
+            if (csv.Length > _limits.MaxCsvLength)
+            {
+                throw workbook.Limit(nameof(WorkbookOptions.MaxCsvLength), _limits.MaxCsvLength, csv.Length);
+            }
+
+            return WorkbookCsv.Edits(at.Sheet, at.Row, at.Column, csv, formulas, _limits.MaxCsvCells);
+        });
+
+    /// <inheritdoc/>
+    public Task<RangeData> ReadAsync(string range, bool formulas = false)
+    {
+        workbook.EnsureCreated();
+        var area = SheetAddress.Range(range, _book).Area;
+        var cells = new List<CellData>();
+        foreach (var cell in _book.Stored(area.Sheet, area.Top, area.Left, area.Bottom, area.Right))
+        {
+            if (cells.Count == _limits.MaxReadCells)
+            {
+                throw workbook.Limit(nameof(WorkbookOptions.MaxReadCells), _limits.MaxReadCells, _book.Stored(area.Sheet, area.Top, area.Left, area.Bottom, area.Right).Count());
+            }
+
+            cells.Add(new CellData(SheetAddress.Format(_prefixes[cell.Sheet], cell.Row, cell.Column), Wire(cell.Value), formulas ? cell.Formula : null));
+        }
+
+        return Task.FromResult(new RangeData(SheetAddress.Format(_prefixes[area.Sheet], area), State.Version, cells));
+    }
+
+    /// <inheritdoc/>
+    public Task<string> ExportCsvAsync(string range, bool formulas = false)
+    {
+        workbook.EnsureCreated();
+        var area = SheetAddress.Range(range, _book).Area;
+        // Whole rows or columns end at the last filled cell: the grid's empty rest is not written.
+        int bottom = -1, right = -1;
+        foreach (var cell in _book.Stored(area.Sheet, area.Top, area.Left, area.Bottom, area.Right))
+        {
+            (bottom, right) = (Math.Max(bottom, cell.Row), Math.Max(right, cell.Column));
+        }
+
+        if (bottom < 0)
+        {
+            return Task.FromResult("");
+        }
+
+        var clipped = area with { Bottom = bottom, Right = right };
+        if (clipped.Count > _limits.MaxCsvCells)
+        {
+            throw workbook.Limit(nameof(WorkbookOptions.MaxCsvCells), _limits.MaxCsvCells, clipped.Count);
+        }
+
+        return Task.FromResult(_book.Export(clipped, formulas));
+    }
+
+    /// <inheritdoc/>
+    public Task<WorkbookEdit> InsertAsync(string rowsOrColumns, MutationOptions? options = null) => RestructureAsync(rowsOrColumns, insert: true, options);
+
+    /// <inheritdoc/>
+    public Task<WorkbookEdit> DeleteAsync(string rowsOrColumns, MutationOptions? options = null) => RestructureAsync(rowsOrColumns, insert: false, options);
+
+    /// <inheritdoc/>
+    public Task<WorkbookEdit> AddSheetAsync(string name, int? position = null, MutationOptions? options = null) =>
+        ChangeAsync(options, dirty =>
+        {
+            if (_book.Sheets.Count >= _limits.MaxSheets)
+            {
+                throw workbook.Limit(nameof(WorkbookOptions.MaxSheets), _limits.MaxSheets, _book.Sheets.Count + 1);
+            }
+
+            if (position is < 0 || position > _book.Sheets.Count)
+            {
+                throw new InvalidRequestException(nameof(position), $"must be 0 to {_book.Sheets.Count}");
+            }
+
+            var index = _book.AddSheet(name, out var reshaped);
+            var entry = new SheetEntry(State.NextSheetId++, name);
+            State.Sheets.Add(entry);
+            Prefixes();
+            var cells = Mark(dirty, reshaped);
+            if (position is { } at && at != index)
+            {
+                _book.MoveSheet(index, at);
+                State.Sheets.RemoveAt(index);
+                State.Sheets.Insert(at, entry);
+                Prefixes();
+            }
+
+            var place = position ?? index;
+            return (cells, s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetAdded, s.At, s.By, Sheet: name, Position: place));
+        });
+
+    /// <inheritdoc/>
+    public Task<WorkbookEdit> RenameSheetAsync(string sheet, string name, MutationOptions? options = null) =>
+        ChangeAsync(options, dirty =>
+        {
+            var index = SheetIndex(sheet);
+            var old = State.Sheets[index];
+            var reshaped = _book.RenameSheet(index, name);
+            State.Sheets[index] = old with { Name = name };
+            Prefixes();
+            return (Mark(dirty, reshaped), s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetRenamed, s.At, s.By, Sheet: old.Name, Name: name));
+        });
+
+    /// <inheritdoc/>
+    public Task<WorkbookEdit> MoveSheetAsync(string sheet, int position, MutationOptions? options = null) =>
+        ChangeAsync(options, dirty =>
+        {
+            var index = SheetIndex(sheet);
+            if (position < 0 || position >= _book.Sheets.Count)
+            {
+                throw new InvalidRequestException(nameof(position), $"must be 0 to {_book.Sheets.Count - 1}");
+            }
+
+            _book.MoveSheet(index, position);
+            var entry = State.Sheets[index];
+            State.Sheets.RemoveAt(index);
+            State.Sheets.Insert(position, entry);
+            Prefixes();
+            return ([], s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetMoved, s.At, s.By, Sheet: entry.Name, Position: position));
+        });
+
+    /// <inheritdoc/>
+    public Task<WorkbookEdit> RemoveSheetAsync(string sheet, MutationOptions? options = null) =>
+        ChangeAsync(options, dirty =>
+        {
+            var index = SheetIndex(sheet);
+            var entry = State.Sheets[index];
+            var reshaped = _book.RemoveSheet(index);
+            State.Sheets.RemoveAt(index);
+            Prefixes();
+            foreach (var id in _stored.Where(id => SheetTile.Parse(id).Sheet == entry.Id).ToList())
+            {
+                _tiles.Remove(id);
+                _stored.Remove(id);
+            }
+
+            return (Mark(dirty, reshaped), s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetRemoved, s.At, s.By, Sheet: entry.Name));
+        });
+
+    /// <inheritdoc/>
+    public Task<MutationResult> SetAccessAsync(IReadOnlyList<string> editors, IReadOnlyList<string> viewers, bool tenantReadable, MutationOptions? options = null) =>
+        workbook.MutateAsync(options, () =>
+        {
+            workbook.SetAccess(editors, viewers, tenantReadable);
+            return new Applied<WorkbookChange>(s => new WorkbookChange(s.Sequence, WorkbookChangeKind.AccessChanged, s.At, s.By));
+        });
+
+    /// <inheritdoc/>
+    public Task<WorkbookSnapshot> GetAsync()
+    {
+        workbook.EnsureCreated();
+        var sheets = new SheetInfo[_book.Sheets.Count];
+        for (var i = 0; i < sheets.Length; i++)
+        {
+            sheets[i] = new SheetInfo(_book.Sheets[i], _book.CellsOn(i));
+        }
+
+        return Task.FromResult(new WorkbookSnapshot(this.GetPrimaryKeyString(), State.Title, State.Version, sheets, State.Access!));
+    }
+
+    /// <inheritdoc/>
+    public Task<ResourceSummary> GetSummaryAsync() => Task.FromResult(workbook.Summary(State.Title));
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<WorkbookChange> WatchAsync(long afterSequence, CancellationToken cancellationToken = default) =>
+        workbook.WatchAsync(afterSequence, cancellationToken);
+
+    /// <summary>Applies the edits <paramref name="edits"/> makes as one batch: the change lists the edited cells and every value that changed.</summary>
+    private Task<WorkbookEdit> EditCellsAsync(MutationOptions? options, Func<List<CellEdit>> edits) =>
+        ChangeAsync(options, dirty =>
+        {
+            var batch = edits();
+            var changes = _book.Apply(batch);
+            // Edited cells are listed even when their value stayed (a formula that gives what the constant was).
+            var listed = new Dictionary<CellAt, bool>(changes.Count + batch.Count);
+            foreach (var edit in batch)
+            {
+                listed[new CellAt(edit.Sheet, edit.Row, edit.Column)] = true;
+            }
+
+            foreach (var change in changes)
+            {
+                listed.TryAdd(new CellAt(change.Sheet, change.Row, change.Column), false);
+            }
+
+            foreach (var at in listed.Keys)
+            {
+                Mark(dirty, at);
+            }
+
+            return (listed.Count > _limits.MaxChangeCells ? null : [.. listed.Select(c => Data(c.Key, withFormula: c.Value))],
+                s => new WorkbookChange(s.Sequence, WorkbookChangeKind.CellsChanged, s.At, s.By));
+        });
+
+    private Task<WorkbookEdit> RestructureAsync(string rowsOrColumns, bool insert, MutationOptions? options) =>
+        ChangeAsync(options, dirty =>
+        {
+            var range = SheetAddress.Range(rowsOrColumns, _book, nameof(rowsOrColumns));
+            if (range.Kind is not (AreaKind.Rows or AreaKind.Columns))
+            {
+                throw new InvalidRequestException(nameof(rowsOrColumns), "name whole rows (3:5) or whole columns (C:D)");
+            }
+
+            var rows = range.Kind == AreaKind.Rows;
+            var (at, last) = rows ? (range.Area.Top, range.Area.Bottom) : (range.Area.Left, range.Area.Right);
+            var sheetId = State.Sheets[range.Sheet].Id;
+            var reshaped = _book.Restructure(new StructuralEdit(range.Sheet, rows, insert, at, last - at + 1));
+
+            // Every tile of the sheet from the edit on is rewritten (its cells moved), the stored ones and the ones now filled.
+            var firstTile = at / (rows ? SheetTile.Rows : SheetTile.Columns);
+            foreach (var id in _stored)
+            {
+                var (sheet, tileRow, tileColumn) = SheetTile.Parse(id);
+                if (sheet == sheetId && (rows ? tileRow : tileColumn) >= firstTile)
+                {
+                    dirty.Add((sheet, tileRow, tileColumn));
+                }
+            }
+
+            var from = rows ? (firstTile * SheetTile.Rows, 0) : (0, firstTile * SheetTile.Columns);
+            foreach (var cell in _book.Stored(range.Sheet, from.Item1, from.Item2, CellRef.MaxRows - 1, CellRef.MaxColumns - 1))
+            {
+                Mark(dirty, new CellAt(cell.Sheet, cell.Row, cell.Column));
+            }
+
+            var kind = (rows, insert) switch
+            {
+                (true, true) => WorkbookChangeKind.RowsInserted,
+                (true, false) => WorkbookChangeKind.RowsDeleted,
+                (false, true) => WorkbookChangeKind.ColumnsInserted,
+                _ => WorkbookChangeKind.ColumnsDeleted,
+            };
+            var name = State.Sheets[range.Sheet].Name;
+            return (Mark(dirty, reshaped), s => new WorkbookChange(s.Sequence, kind, s.At, s.By, Sheet: name, Position: at + 1, Count: last - at + 1));
+        });
+
+    /// <summary>
+    /// Runs a mutation of the cells or sheets: <paramref name="apply"/> changes the workbook and names the tiles it
+    /// touched and the cells to list (null when they are too many); the tiles are rebuilt from the workbook, the change
+    /// gets the cells (or the ranges to read again), and the caller gets them too.
+    /// </summary>
+    private async Task<WorkbookEdit> ChangeAsync(MutationOptions? options, Func<HashSet<(int Sheet, int TileRow, int TileColumn)>, (List<CellData>? Cells, Func<ChangeStamp, WorkbookChange> Change)> apply)
+    {
+        List<CellData>? cells = null;
+        var result = await workbook.MutateAsync(options, () =>
+        {
+            var dirty = new HashSet<(int Sheet, int TileRow, int TileColumn)>();
+            var (listed, change) = apply(dirty);
+            if (listed is { Count: var count } && count > _limits.MaxChangeCells)
+            {
+                listed = null;
+            }
+
+            var reload = listed is null ? Reload(dirty) : null;
+            Flush(dirty);
+            cells = listed;
+            return new Applied<WorkbookChange>(s => change(s) with { Cells = listed, Reload = reload }, Count: listed?.Count ?? dirty.Count);
+        });
+
+        return new WorkbookEdit(result, result.Replayed ? null : cells);
+    }
+
+    /// <summary>Marks the tiles of the cells a structural edit changed or rewrote; returns those cells for the change.</summary>
+    private List<CellData>? Mark(HashSet<(int Sheet, int TileRow, int TileColumn)> dirty, Reshaped reshaped)
+    {
+        var listed = new Dictionary<CellAt, bool>();
+        foreach (var at in reshaped.Rewritten)
+        {
+            listed[at] = true;
+        }
+
+        foreach (var change in reshaped.Values)
+        {
+            listed.TryAdd(new CellAt(change.Sheet, change.Row, change.Column), true);
+        }
+
+        foreach (var at in listed.Keys)
+        {
+            Mark(dirty, at);
+        }
+
+        return listed.Count > _limits.MaxChangeCells ? null : [.. listed.Select(c => Data(c.Key, withFormula: c.Value))];
+    }
+
+    private void Mark(HashSet<(int Sheet, int TileRow, int TileColumn)> dirty, CellAt at) =>
+        dirty.Add((State.Sheets[at.Sheet].Id, at.Row / SheetTile.Rows, at.Column / SheetTile.Columns));
+
+    /// <summary>Rebuilds the dirty tiles from the workbook: put when they hold cells, removed when they no longer do.</summary>
+    private void Flush(HashSet<(int Sheet, int TileRow, int TileColumn)> dirty)
+    {
+        var indexOf = new Dictionary<int, int>();
+        for (var i = 0; i < State.Sheets.Count; i++)
+        {
+            indexOf[State.Sheets[i].Id] = i;
+        }
+
+        foreach (var (sheetId, tileRow, tileColumn) in dirty)
+        {
+            var id = SheetTile.Id(sheetId, tileRow, tileColumn);
+            var tile = new SheetTile();
+            if (indexOf.TryGetValue(sheetId, out var sheet))
+            {
+                int top = tileRow * SheetTile.Rows, left = tileColumn * SheetTile.Columns;
+                foreach (var cell in _book.Stored(sheet, top, left, top + SheetTile.Rows - 1, left + SheetTile.Columns - 1))
+                {
+                    tile.Cells.Add(new TileCell((cell.Row - top) * SheetTile.Columns + cell.Column - left, cell.Formula, cell.Value));
+                }
+            }
+
+            if (tile.Cells.Count > 0)
+            {
+                _tiles.Put(id, tile);
+                _stored.Add(id);
+            }
+            else if (_stored.Remove(id))
+            {
+                _tiles.Remove(id);
+            }
+        }
+    }
+
+    /// <summary>The ranges of the dirty tiles, for a change with too many cells to list.</summary>
+    private List<string> Reload(HashSet<(int Sheet, int TileRow, int TileColumn)> dirty)
+    {
+        var prefixOf = State.Sheets.Select((s, i) => (s.Id, i)).ToDictionary(p => p.Id, p => _prefixes[p.i]);
+        return [.. dirty.Where(t => prefixOf.ContainsKey(t.Sheet)).OrderBy(t => t).Select(t => SheetAddress.Format(prefixOf[t.Sheet],
+            new Area(0, t.TileRow * SheetTile.Rows, t.TileColumn * SheetTile.Columns, Math.Min(CellRef.MaxRows, (t.TileRow + 1) * SheetTile.Rows) - 1, Math.Min(CellRef.MaxColumns, (t.TileColumn + 1) * SheetTile.Columns) - 1)))];
+    }
+
+    private CellData Data(CellAt at, bool withFormula) =>
+        new(SheetAddress.Format(_prefixes[at.Sheet], at.Row, at.Column), Wire(_book.Value(at.Sheet, at.Row, at.Column)), withFormula ? _book.Formula(at.Sheet, at.Row, at.Column) : null);
+
+    private static SheetValue Wire(CellValue value) => value.Kind switch
+    {
+        CellValueKind.Number => new SheetValue(SheetValueKind.Number, value.AsNumber),
+        CellValueKind.Text => new SheetValue(SheetValueKind.Text, Text: value.AsText),
+        CellValueKind.Boolean => new SheetValue(SheetValueKind.Boolean, value.AsBoolean ? 1 : 0),
+        CellValueKind.Error => new SheetValue(SheetValueKind.Error, Text: CellValue.ErrorText(value.AsError)),
+        _ => default,
+    };
+
+    private int SheetIndex(string sheet)
+    {
+        InvalidRequestException.ThrowIfNull(sheet, nameof(sheet));
+        return _book.SheetNamed(sheet) ?? throw new NotFoundException("sheet", sheet);
+    }
+
+    private void Prefixes() => _prefixes = [.. _book.Sheets.Select(FormulaRewriter.SheetPrefix)];
+
+    private void ValidateTitle(string title)
+    {
+        if (string.IsNullOrWhiteSpace(title))
+        {
+            throw new InvalidRequestException(nameof(title), "must not be empty");
+        }
+
+        if (title.Length > _limits.MaxTitleLength)
+        {
+            throw workbook.Limit(nameof(WorkbookOptions.MaxTitleLength), _limits.MaxTitleLength, title.Length);
+        }
+    }
+
+    private Func<DateTime> Clock()
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(_limits.TimeZone);
+        return () => TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime;
+    }
+
+    private static WorkbookLimits Limits(WorkbookOptions options) => new()
+    {
+        MaxCells = options.MaxCells,
+        MaxRecalculatedCells = options.MaxRecalculatedCells,
+        MaxTextLength = options.MaxTextLength,
+        Formulas = new FormulaLimits { MaxLength = options.MaxFormulaLength, MaxNesting = options.MaxNesting, MaxArguments = options.MaxArguments },
+    };
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Groundwork.Grains.Resources;
+using Groundwork.Grains.Sheets.Formulas;
+
+namespace Groundwork.Grains.Sheets;
+
+/// <summary>
+/// The head of a workbook's stored state, written by every mutation: the kit's fields, the title and the sheets in
+/// order. The cells are in tiles (<see cref="SheetTile"/>), and a mutation writes only the tiles it changed.
+/// </summary>
+public sealed class WorkbookHead : ResourceHead
+{
+    /// <summary>The workbook's title.</summary>
+    public string Title { get; set; } = "";
+
+    /// <summary>The sheets, in order.</summary>
+    public List<SheetEntry> Sheets { get; set; } = [];
+
+    /// <summary>The id the next sheet takes.</summary>
+    public int NextSheetId { get; set; } = 1;
+}
+
+/// <summary>A sheet: an id that never changes (its tiles are named by it) and its name.</summary>
+/// <param name="Id">The sheet's id in tile names.</param>
+/// <param name="Name">Its name.</param>
+public sealed record SheetEntry(int Id, string Name);
+
+/// <summary>
+/// The filled cells of one tile of a sheet, <see cref="Rows"/> rows by <see cref="Columns"/> columns (collection
+/// <c>tiles</c>, chunk id <c>{sheet id}:{tile row}:{tile column}</c>): each cell's place in the tile, its formula (none
+/// for a constant) and the value it shows, so an activation reads values without recalculating. Stored as a compact
+/// JSON array of <c>[place, kind, value]</c> or <c>[place, kind, value, formula]</c>.
+/// </summary>
+[JsonConverter(typeof(SheetTileConverter))]
+public sealed class SheetTile
+{
+    /// <summary>Rows in a tile.</summary>
+    public const int Rows = 256;
+
+    /// <summary>Columns in a tile.</summary>
+    public const int Columns = 16;
+
+    /// <summary>The cells, in place order.</summary>
+    public List<TileCell> Cells { get; } = [];
+
+    /// <summary>The chunk id of a tile.</summary>
+    public static string Id(int sheetId, int tileRow, int tileColumn) => $"{sheetId}:{tileRow}:{tileColumn}";
+
+    /// <summary>The sheet id, tile row and tile column a chunk id names.</summary>
+    public static (int Sheet, int TileRow, int TileColumn) Parse(string id)
+    {
+        var parts = id.Split(':');
+        return (int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
+
+/// <summary>One stored cell: <see cref="Place"/> is its row in the tile times <see cref="SheetTile.Columns"/> plus its column in the tile.</summary>
+public readonly record struct TileCell(int Place, string? Formula, CellValue Value);
+
+/// <summary>Writes and reads <see cref="SheetTile"/> as arrays (a tile is rewritten whole when one of its cells changes).</summary>
+internal sealed class SheetTileConverter : JsonConverter<SheetTile>
+{
+    public override SheetTile Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var tile = new SheetTile();
+        Expect(reader.TokenType, JsonTokenType.StartArray);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            Expect(reader.TokenType, JsonTokenType.StartArray);
+            reader.Read();
+            var place = reader.GetInt32();
+            reader.Read();
+            var kind = (CellValueKind)reader.GetByte();
+            reader.Read();
+            var value = kind switch
+            {
+                CellValueKind.Number => CellValue.Number(reader.GetDouble()),
+                CellValueKind.Text => CellValue.Text(reader.GetString() ?? ""),
+                CellValueKind.Boolean => CellValue.Boolean(reader.GetInt32() != 0),
+                CellValueKind.Error => CellValue.Error((FormulaError)reader.GetByte()),
+                _ => CellValue.Empty,
+            };
+            reader.Read();
+            string? formula = null;
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                formula = reader.GetString();
+                reader.Read();
+            }
+
+            Expect(reader.TokenType, JsonTokenType.EndArray);
+            tile.Cells.Add(new TileCell(place, formula, value));
+        }
+
+        return tile;
+    }
+
+    public override void Write(Utf8JsonWriter writer, SheetTile value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (var cell in value.Cells)
+        {
+            writer.WriteStartArray();
+            writer.WriteNumberValue(cell.Place);
+            writer.WriteNumberValue((byte)cell.Value.Kind);
+            switch (cell.Value.Kind)
+            {
+                case CellValueKind.Number:
+                    writer.WriteNumberValue(cell.Value.AsNumber);
+                    break;
+                case CellValueKind.Text:
+                    writer.WriteStringValue(cell.Value.AsText);
+                    break;
+                case CellValueKind.Boolean:
+                    writer.WriteNumberValue(cell.Value.AsBoolean ? 1 : 0);
+                    break;
+                case CellValueKind.Error:
+                    writer.WriteNumberValue((byte)cell.Value.AsError);
+                    break;
+                default:
+                    writer.WriteNumberValue(0);
+                    break;
+            }
+
+            if (cell.Formula is { } formula)
+            {
+                writer.WriteStringValue(formula);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void Expect(JsonTokenType actual, JsonTokenType expected)
+    {
+        if (actual != expected)
+        {
+            throw new JsonException($"a stored tile: expected {expected}, found {actual}");
+        }
+    }
+}
