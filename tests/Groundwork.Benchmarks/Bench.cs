@@ -331,7 +331,7 @@ internal static class Bench
         return text.ToString();
     }
 
-    private static string Machine()
+    internal static string Machine()
     {
         var cpu = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
@@ -342,6 +342,19 @@ internal static class Bench
         var memory = long.TryParse(memoryKb, CultureInfo.InvariantCulture, out var kb) ? $"{kb / 1024.0 / 1024.0:F1} GiB" : null;
         return string.Create(CultureInfo.InvariantCulture,
             $"{cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}, {Environment.ProcessorCount} cores, {memory ?? "unknown"} memory, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
+    }
+
+    /// <summary><paramref name="page"/> with the section under <paramref name="heading"/> (to the next heading of its level) replaced by <paramref name="section"/>, or with it added at the end.</summary>
+    public static string ReplaceSection(string page, string heading, string section)
+    {
+        var start = page.IndexOf(heading + "\n", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return page.Length == 0 ? section : page.TrimEnd() + "\n\n" + section;
+        }
+
+        var end = page.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
+        return page[..start] + section.TrimEnd() + "\n" + (end < 0 ? "" : "\n" + page[(end + 1)..]);
     }
 
     public static string RepositoryRoot()

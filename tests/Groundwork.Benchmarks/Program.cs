@@ -8,6 +8,13 @@ if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "sheets-engine")
     return;
 }
 
+if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "sheets-profile")
+{
+    // One engine path in a loop, for a profiler: GROUNDWORK_PROFILE=fan (10,000 dependents), chain or restore.
+    SheetsEngineBench.Profile(Environment.GetEnvironmentVariable("GROUNDWORK_PROFILE") ?? "fan");
+    return;
+}
+
 if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "chat-cluster")
 {
     // Only the delivery across the cluster harness's silos, printed (for tuning it; the chat part writes it).
@@ -15,21 +22,45 @@ if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "chat-cluster")
     return;
 }
 
+var part = Environment.GetEnvironmentVariable("GROUNDWORK_BENCH");
+if (part == "sheets" && Environment.GetEnvironmentVariable("GROUNDWORK_PROFILE") is { } profiled)
+{
+    // One path of the workbook grain in a loop, for a profiler (GROUNDWORK_PROFILE=grain-fan).
+    Console.WriteLine(await SheetsBench.RunAsync());
+    return;
+}
+
+if (part == "sheets")
+{
+    // The workbook grain's figures, in a cluster of their own; they replace only the Sheets section of the page.
+    var sheets = await SheetsBench.RunAsync();
+    Console.WriteLine(sheets);
+    await File.WriteAllTextAsync(output, Bench.ReplaceSection(File.Exists(output) ? await File.ReadAllTextAsync(output) : "", "## Sheets", sheets));
+    Console.WriteLine($"written to {output}");
+    return;
+}
+
 // The chat delivery across the cluster harness's silos runs first, on its own: a client of the harness in the same
 // process as the in-process cluster below never sees the harness's silos active.
-var part = Environment.GetEnvironmentVariable("GROUNDWORK_BENCH");
 var acrossSilos = part is null or "chat" ? await ClusterChatBench.RunAsync() : null;
-await using var fixture = new BenchFixture();
-await fixture.StartAsync();
-var report = await Bench.RunAsync(fixture, acrossSilos);
+string report;
+await using (var fixture = new BenchFixture())
+{
+    await fixture.StartAsync();
+    report = await Bench.RunAsync(fixture, acrossSilos);
+}
+
+if (part is null)
+{
+    report = report.TrimEnd() + "\n\n" + await SheetsBench.RunAsync();
+}
+
 Console.WriteLine(report);
-if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "chat" && File.Exists(output))
+if (part == "chat" && File.Exists(output))
 {
     // The chat part replaces only its own section of the page.
-    var page = await File.ReadAllTextAsync(output);
-    var start = page.IndexOf("## Chat", StringComparison.Ordinal);
     var section = report[report.IndexOf("## Chat", StringComparison.Ordinal)..];
-    report = start < 0 ? page.TrimEnd() + "\n\n" + section : page[..start] + section;
+    report = Bench.ReplaceSection(await File.ReadAllTextAsync(output), "## Chat", section);
 }
 
 await File.WriteAllTextAsync(output, report);

@@ -12,6 +12,47 @@ namespace Groundwork.Benchmarks;
 /// </summary>
 internal static class SheetsEngineBench
 {
+    /// <summary>One path many times over, for a profiler to sample.</summary>
+    public static void Profile(string path)
+    {
+        static string Text(int n) => n.ToString(CultureInfo.InvariantCulture);
+        var watch = Stopwatch.StartNew();
+        switch (path)
+        {
+            case "chain":
+                var chain = new Workbook();
+                chain.Apply([new CellEdit(0, 0, 0, "1"), .. Enumerable.Range(1, 99_999).Select(r => new CellEdit(0, r, 0, $"=A{Text(r)}+1"))]);
+                watch.Restart();
+                for (var i = 0; i < 100; i++)
+                {
+                    chain.Apply([new CellEdit(0, 0, 0, Text(i + 2))]);
+                }
+
+                break;
+            case "restore":
+                var cells = Enumerable.Range(0, 50_000).SelectMany(r => new[] { new StoredCell(0, r, 0, null, CellValue.Number(r)), new StoredCell(0, r, 1, $"=A{Text(r + 1)}*2+1", CellValue.Number(r * 2 + 1)) }).ToList();
+                watch.Restart();
+                for (var i = 0; i < 30; i++)
+                {
+                    Workbook.Restore(["Sheet1"], cells);
+                }
+
+                break;
+            default:
+                var fan = new Workbook();
+                fan.Apply([new CellEdit(0, 0, 0, "1"), .. Enumerable.Range(0, 10_000).Select(r => new CellEdit(0, r, 1, "=$A$1+ROW()"))]);
+                watch.Restart();
+                for (var i = 0; i < 300; i++)
+                {
+                    fan.Apply([new CellEdit(0, 0, 0, Text(i + 2))]);
+                }
+
+                break;
+        }
+
+        Console.WriteLine($"{path}: {watch.Elapsed.TotalMilliseconds:F0} ms");
+    }
+
     public static void Run()
     {
         static string Text(int n) => n.ToString(CultureInfo.InvariantCulture);
@@ -30,6 +71,17 @@ internal static class SheetsEngineBench
             watch.Restart();
             var changes = book.Apply([new CellEdit(0, 0, 0, Text(i + 2))]);
             Console.WriteLine($"edit with {changes.Count - 1:N0} dependents recalculated: {watch.Elapsed.TotalMilliseconds:F1} ms");
+        }
+
+        var fan = new Workbook();
+        fan.Apply([new CellEdit(0, 0, 0, "1"), .. Enumerable.Range(0, 10_000).Select(r => new CellEdit(0, r, 1, "=$A$1+ROW()"))]);
+        for (var i = 0; i < 5; i++)
+        {
+            watch.Restart();
+            var changes = fan.Apply([new CellEdit(0, 0, 0, Text(i + 2))]);
+            var applied = watch.Elapsed.TotalMilliseconds;
+            var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(changes.Select(c => new Groundwork.Sheets.CellData($"Sheet1!B{c.Row + 1}", new Groundwork.Sheets.SheetValue(Groundwork.Sheets.SheetValueKind.Number, c.Value.AsNumber))).ToList());
+            Console.WriteLine($"fan-out edit with {changes.Count - 1:N0} dependents: apply {applied:F1} ms, + CellData JSON ({json.Length:N0} bytes) {watch.Elapsed.TotalMilliseconds - applied:F1} ms");
         }
 
         var chain = new Workbook();

@@ -165,7 +165,7 @@ public readonly record struct SheetValue(
 /// <param name="Value">The value it shows.</param>
 /// <param name="Formula">Its formula, when asked for (or, in a change, when the batch set or rewrote it).</param>
 [GenerateSerializer, Immutable, Alias("gw.cell")]
-public sealed record CellData(
+public readonly record struct CellData(
     [property: Id(0)] string Cell,
     [property: Id(1)] SheetValue Value,
     [property: Id(2)] string? Formula = null);

@@ -78,6 +78,9 @@ internal sealed class DependencyGraph
     private const int BandRows = 1_024;
     private const int MaxPieces = 64;
 
+    // What a cell no formula reads has as dependents: shared, never changed.
+    private static readonly List<long> None = [];
+
     private readonly Dictionary<long, List<long>> _points = [];
     private readonly Dictionary<(int Sheet, int Band, int Column), List<(Area Area, long Dependent)>> _pieces = [];
     private readonly Dictionary<(int Sheet, int Column), List<(Area Area, long Dependent)>> _columns = [];
@@ -175,7 +178,7 @@ internal sealed class DependencyGraph
         Scan(_columns.GetValueOrDefault((sheet, column)));
         Scan(_bands.GetValueOrDefault((sheet, band)));
         Scan(_sheets.GetValueOrDefault(sheet));
-        return result ?? direct ?? [];
+        return result ?? direct ?? None;
     }
 
     private static void Change<TKey>(Dictionary<TKey, List<(Area Area, long Dependent)>> map, TKey key, (Area Area, long Dependent) entry, bool add)

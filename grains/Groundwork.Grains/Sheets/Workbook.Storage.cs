@@ -31,10 +31,23 @@ public sealed partial class Workbook
         book._sheets.AddRange(sheets);
         // Stored formulas were accepted once; a structural edit may have lengthened one past the limit since.
         var formulaLimits = book._limits.Formulas with { MaxLength = int.MaxValue };
-        foreach (var stored in cells)
+        // Parsing is most of the work, and each formula parses alone: on every core, then the cells go in in order.
+        var all = cells as IReadOnlyList<StoredCell> ?? [.. cells];
+        var parsed = new ParsedFormula?[all.Count];
+        System.Threading.Tasks.Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, all.Count, 4_096), range =>
         {
-            var formula = stored.Formula is { } text ? ParsedFormula.Of(text, FormulaParser.Parse(text, formulaLimits)) : null;
-            book.Put(Key(stored.Sheet, stored.Row, stored.Column), new Cell(stored.Value, formula));
+            for (var i = range.Item1; i < range.Item2; i++)
+            {
+                if (all[i].Formula is { } text)
+                {
+                    parsed[i] = ParsedFormula.Of(text, FormulaParser.Parse(text, formulaLimits));
+                }
+            }
+        });
+        for (var i = 0; i < all.Count; i++)
+        {
+            var stored = all[i];
+            book.Put(Key(stored.Sheet, stored.Row, stored.Column), new Cell(stored.Value, parsed[i]));
         }
 
         return book;

@@ -510,6 +510,29 @@ public sealed partial class Workbook
     /// </summary>
     private List<CellChange> Recalculate(List<long> seeds, Dictionary<long, Cell?>? before, bool all = false)
     {
+        // A constant (or a cleared cell) that no formula reads needs no walk: it changed or it did not. A large import
+        // of plain values is mostly these.
+        var changes = new List<CellChange>(Math.Min(seeds.Count, 1 << 20));
+        var walked = new List<long>(seeds.Count);
+        foreach (var seed in seeds)
+        {
+            var cell = _cells.GetValueOrDefault(seed);
+            if (cell?.Formula is not null || _graph.DependentsOf(seed).Count > 0)
+            {
+                walked.Add(seed);
+                continue;
+            }
+
+            var now = cell?.Value ?? CellValue.Empty;
+            var old = before is not null && before.TryGetValue(seed, out var was) ? was?.Value ?? CellValue.Empty : now;
+            if (now != old)
+            {
+                var (sheet, row, column) = Unpack(seed);
+                changes.Add(new CellChange(sheet, row, column, now));
+            }
+        }
+
+        seeds = walked;
         var walk = new Walk(this);
         walk.Run(seeds);
         if (!all && walk.Order.Count > _limits.MaxRecalculatedCells)
@@ -517,7 +540,6 @@ public sealed partial class Workbook
             throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, walk.Order.Count);
         }
 
-        var changes = new List<CellChange>();
         var flagged = new bool[walk.Keys.Count];
         foreach (var seed in seeds)
         {

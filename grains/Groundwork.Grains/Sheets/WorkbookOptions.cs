@@ -62,9 +62,9 @@ public sealed class WorkbookOptions : ResourceOptions
     [Range(1, int.MaxValue)]
     public int MaxReadCells { get; set; } = 100_000;
 
-    /// <summary>Cells one change lists; past it, the change names the ranges to read again instead. Default 10,000.</summary>
+    /// <summary>Cells one change lists; past it, the change names the ranges to read again instead. Default 20,000.</summary>
     [Range(0, int.MaxValue)]
-    public int MaxChangeCells { get; set; } = 10_000;
+    public int MaxChangeCells { get; set; } = 20_000;
 
     /// <summary>Sheets in one workbook. Default 64.</summary>
     [Range(1, 1_000)]

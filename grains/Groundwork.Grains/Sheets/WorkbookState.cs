@@ -142,3 +142,63 @@ internal sealed class SheetTileConverter : JsonConverter<SheetTile>
         }
     }
 }
+
+/// <summary>
+/// A cell of a stored workbook change as a compact array, <c>[address, kind, value]</c> or <c>[address, kind, value,
+/// formula]</c> (a change may list 20,000 of them; named properties were most of its bytes and of its commit's CPU).
+/// </summary>
+internal sealed class CellDataConverter : JsonConverter<Groundwork.Sheets.CellData>
+{
+    public override Groundwork.Sheets.CellData Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("a stored cell: expected an array");
+        }
+
+        reader.Read();
+        var cell = reader.GetString() ?? "";
+        reader.Read();
+        var kind = (Groundwork.Sheets.SheetValueKind)reader.GetByte();
+        reader.Read();
+        var value = reader.TokenType == JsonTokenType.String
+            ? new Groundwork.Sheets.SheetValue(kind, Text: reader.GetString())
+            : new Groundwork.Sheets.SheetValue(kind, reader.GetDouble());
+        reader.Read();
+        string? formula = null;
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            formula = reader.GetString();
+            reader.Read();
+        }
+
+        if (reader.TokenType != JsonTokenType.EndArray)
+        {
+            throw new JsonException("a stored cell: expected the end of its array");
+        }
+
+        return new Groundwork.Sheets.CellData(cell, value, formula);
+    }
+
+    public override void Write(Utf8JsonWriter writer, Groundwork.Sheets.CellData value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        writer.WriteStringValue(value.Cell);
+        writer.WriteNumberValue((byte)value.Value.Kind);
+        if (value.Value.Kind is Groundwork.Sheets.SheetValueKind.Text or Groundwork.Sheets.SheetValueKind.Error)
+        {
+            writer.WriteStringValue(value.Value.Text ?? "");
+        }
+        else
+        {
+            writer.WriteNumberValue(value.Value.Number);
+        }
+
+        if (value.Formula is { } formula)
+        {
+            writer.WriteStringValue(formula);
+        }
+
+        writer.WriteEndArray();
+    }
+}

@@ -14,7 +14,7 @@ public sealed class JsonStateSerializer(int maxStateBytes = SqliteStorageOptions
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General)
     {
-        Converters = { new Resources.ElementPageConverterFactory() },
+        Converters = { new Resources.ElementPageConverterFactory(), new Sheets.CellDataConverter() },
     };
 
     // Providers fold a serializer's exception into their own (the Redis provider keeps only its message), so the

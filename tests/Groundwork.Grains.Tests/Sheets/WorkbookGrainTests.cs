@@ -95,7 +95,7 @@ public sealed class WorkbookGrainTests(ClusterFixture fixture)
                 edits.Add(new($"Q{row * 17}", $"=A{row * 17}*2"));
             }
 
-            await book.EditAsync(edits);
+            var edited = await book.EditAsync(edits);
             var before = await book.ReadAsync("Sheet1!A1:Z1000", formulas: true);
             await book.DeleteAsync("5:6");
             var afterDelete = await book.ReadAsync("Sheet1!A1:Z1000", formulas: true);
@@ -103,6 +103,9 @@ public sealed class WorkbookGrainTests(ClusterFixture fixture)
             Assert.NotEqual(before.Cells.Select(c => c.Cell), afterDelete.Cells.Select(c => c.Cell));
 
             await fixture.Cluster.DeactivateAsync(book);
+            // The change read back from storage lists the same cells, formulas, texts and errors.
+            Assert.Equal(edited.Cells, (await ChangeAsync(book, edited.Result.Version)).Cells);
+
             // NOW() is volatile: a recalculation at activation would have changed it.
             Assert.Equal(now, await ShownAsync(book, "Data!A1"));
             var reloaded = await book.ReadAsync("Sheet1!A1:Z1000", formulas: true);
