@@ -66,6 +66,29 @@ internal static class SheetsBench
                 rows.Add(Bench.Row("the same edit, until a watcher of the feed has its change", fed));
             }
 
+            if (Environment.GetEnvironmentVariable("GROUNDWORK_PROFILE") == "grain-chain")
+            {
+                var profiled = NewBook();
+                await profiled.CreateAsync("chain");
+                await profiled.EditAsync([new("A1", "1"), .. Enumerable.Range(2, 99_999).Select(r => new CellInput($"A{r}", $"=A{r - 1}+1"))]);
+                var watch = Stopwatch.StartNew();
+                for (var i = 0; i < 30; i++)
+                {
+                    await profiled.EditAsync([new("A1", N(i + 100))]);
+                }
+
+                var edits = watch.Elapsed.TotalMilliseconds / 30;
+                watch.Restart();
+                for (var i = 0; i < 20; i++)
+                {
+                    await profiled.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+                    await Task.Delay(100);
+                    await profiled.ReadAsync("A1");
+                }
+
+                return $"grain-chain: {edits:F1} ms per edit, {(watch.Elapsed.TotalMilliseconds - 2_000) / 20:F1} ms per activation";
+            }
+
             if (Environment.GetEnvironmentVariable("GROUNDWORK_PROFILE") == "grain-fan")
             {
                 var watch = Stopwatch.StartNew();

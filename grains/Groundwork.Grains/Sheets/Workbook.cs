@@ -148,7 +148,17 @@ public sealed partial class Workbook
                 throw new LimitExceededException("Sheets:MaxCells", _limits.MaxCells, _cells.Count);
             }
 
-            changes = Recalculate(parsed.Keys.Concat(_volatile).Distinct().ToList(), previous);
+            var seeds = new List<long>(parsed.Count + _volatile.Count);
+            seeds.AddRange(parsed.Keys);
+            foreach (var key in _volatile)
+            {
+                if (!parsed.ContainsKey(key))
+                {
+                    seeds.Add(key);
+                }
+            }
+
+            changes = Recalculate(seeds, previous);
         }
         catch
         {

@@ -301,6 +301,22 @@ public sealed class WorkbookGrain(
         {
             var batch = edits();
             var changes = _book.Apply(batch);
+            foreach (var edit in batch)
+            {
+                Mark(dirty, new CellAt(edit.Sheet, edit.Row, edit.Column));
+            }
+
+            foreach (var change in changes)
+            {
+                Mark(dirty, new CellAt(change.Sheet, change.Row, change.Column));
+            }
+
+            if (changes.Count > _limits.MaxChangeCells)
+            {
+                // Too many to list (a large import): the change names the tiles instead, and none of the cells is listed.
+                return (null, s => new WorkbookChange(s.Sequence, WorkbookChangeKind.CellsChanged, s.At, s.By));
+            }
+
             // Edited cells are listed even when their value stayed (a formula that gives what the constant was).
             var listed = new Dictionary<CellAt, bool>(changes.Count + batch.Count);
             foreach (var edit in batch)
@@ -313,12 +329,7 @@ public sealed class WorkbookGrain(
                 listed.TryAdd(new CellAt(change.Sheet, change.Row, change.Column), false);
             }
 
-            foreach (var at in listed.Keys)
-            {
-                Mark(dirty, at);
-            }
-
-            return (listed.Count > _limits.MaxChangeCells ? null : [.. listed.Select(c => Data(c.Key, withFormula: c.Value))],
+            return ([.. listed.Select(c => Data(c.Key, withFormula: c.Value))],
                 s => new WorkbookChange(s.Sequence, WorkbookChangeKind.CellsChanged, s.At, s.By));
         });
 

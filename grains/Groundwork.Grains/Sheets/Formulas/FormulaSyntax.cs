@@ -452,15 +452,15 @@ public sealed partial class FormulaParser
 
     private NumberNode Number()
     {
-        var match = NumberPattern().Match(_text, _at);
-        if (!match.Success || match.Length == 0)
+        var length = NumberLength(_at);
+        if (length == 0)
         {
             throw Error("a number");
         }
 
         var start = _at;
-        _at += match.Length;
-        if (!double.TryParse(match.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+        _at += length;
+        if (!double.TryParse(_text.AsSpan(start, length), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
         {
             throw Error("a number out of range", start);
         }
@@ -632,10 +632,10 @@ public sealed partial class FormulaParser
             sheet = name.ToString();
             at++;
         }
-        else if (SheetPattern().Match(_text, at) is { Success: true } plain)
+        else if (PlainSheet(at) is var plain && plain > 0)
         {
-            sheet = plain.Groups[1].Value;
-            at += plain.Length;
+            sheet = _text.Substring(at, plain - 1);
+            at += plain;
         }
 
         if (sheet is { Length: 0 })
@@ -643,47 +643,40 @@ public sealed partial class FormulaParser
             throw Error("a sheet name", start);
         }
 
-        if (AreaPattern().Match(_text, at) is { Success: true } area)
+        if (Scan(at, letters: true) is { } columns && At(columns.End) == ':' && Scan(columns.End + 1, letters: true) is { } lastColumn && !Continues(lastColumn.End, cell: true))
         {
-            var kind = area.Groups["c1"].Success ? AreaKind.Columns : AreaKind.Rows;
-            CellRef from, to;
-            if (kind == AreaKind.Columns)
+            var (c1, c2) = (CellRef.ColumnOf(_text.AsSpan(columns.Start, columns.End - columns.Start)), CellRef.ColumnOf(_text.AsSpan(lastColumn.Start, lastColumn.End - lastColumn.Start)));
+            if (c1 < 0 || c2 < 0)
             {
-                var c1 = CellRef.ColumnOf(area.Groups["c1"].ValueSpan);
-                var c2 = CellRef.ColumnOf(area.Groups["c2"].ValueSpan);
-                if (c1 < 0 || c2 < 0)
-                {
-                    return sheet is null ? null : throw Error("a column past XFD", at);
-                }
-
-                from = new CellRef(0, c1, false, area.Groups["a1"].Length > 0);
-                to = new CellRef(CellRef.MaxRows - 1, c2, false, area.Groups["a2"].Length > 0);
-            }
-            else
-            {
-                var r1 = RowOf(area.Groups["r1"].ValueSpan);
-                var r2 = RowOf(area.Groups["r2"].ValueSpan);
-                if (r1 < 0 || r2 < 0)
-                {
-                    return sheet is null ? null : throw Error("a row past 1048576", at);
-                }
-
-                from = new CellRef(r1, 0, area.Groups["b1"].Length > 0, false);
-                to = new CellRef(r2, CellRef.MaxColumns - 1, area.Groups["b2"].Length > 0, false);
+                return sheet is null ? null : throw Error("a column past XFD", at);
             }
 
-            _at = at + area.Length;
-            return new AreaNode(start, sheet, Order(from, to, true), Order(from, to, false), kind) { End = _at };
+            _at = lastColumn.End;
+            CellRef from = new(0, c1, false, columns.Absolute), to = new(CellRef.MaxRows - 1, c2, false, lastColumn.Absolute);
+            return new AreaNode(start, sheet, Order(from, to, true), Order(from, to, false), AreaKind.Columns) { End = _at };
         }
 
-        if (CellPattern().Match(_text, at) is { Success: true } cell)
+        if (Scan(at, letters: false) is { } rows && At(rows.End) == ':' && Scan(rows.End + 1, letters: false) is { } lastRow && !Continues(lastRow.End, cell: false))
         {
-            var column = CellRef.ColumnOf(cell.Groups[2].ValueSpan);
-            var row = RowOf(cell.Groups[4].ValueSpan);
+            var (r1, r2) = (RowOf(_text.AsSpan(rows.Start, rows.End - rows.Start)), RowOf(_text.AsSpan(lastRow.Start, lastRow.End - lastRow.Start)));
+            if (r1 < 0 || r2 < 0)
+            {
+                return sheet is null ? null : throw Error("a row past 1048576", at);
+            }
+
+            _at = lastRow.End;
+            CellRef from = new(r1, 0, rows.Absolute, false), to = new(r2, CellRef.MaxColumns - 1, lastRow.Absolute, false);
+            return new AreaNode(start, sheet, Order(from, to, true), Order(from, to, false), AreaKind.Rows) { End = _at };
+        }
+
+        if (Scan(at, letters: true) is { } letters && Scan(letters.End, letters: false) is { } digits && !Continues(digits.End, cell: true))
+        {
+            var column = CellRef.ColumnOf(_text.AsSpan(letters.Start, letters.End - letters.Start));
+            var row = RowOf(_text.AsSpan(digits.Start, digits.End - digits.Start));
             if (column >= 0 && row >= 0)
             {
-                _at = at + cell.Length;
-                return new ReferenceNode(start, sheet, new CellRef(row, column, cell.Groups[3].Length > 0, cell.Groups[1].Length > 0)) { End = _at };
+                _at = digits.End;
+                return new ReferenceNode(start, sheet, new CellRef(row, column, digits.Absolute, letters.Absolute)) { End = _at };
             }
         }
 
@@ -700,6 +693,88 @@ public sealed partial class FormulaParser
         }
 
         return null;
+    }
+
+    /// <summary>The length of a number at <paramref name="at"/> (<c>12</c>, <c>1.5</c>, <c>.5</c>, <c>1.</c>, <c>1e3</c>, <c>2E-4</c>), or 0.</summary>
+    private int NumberLength(int at)
+    {
+        var end = at;
+        while (char.IsAsciiDigit(At(end)))
+        {
+            end++;
+        }
+
+        var integer = end > at;
+        if (At(end) == '.' && (integer || char.IsAsciiDigit(At(end + 1))))
+        {
+            end++;
+            while (char.IsAsciiDigit(At(end)))
+            {
+                end++;
+            }
+        }
+        else if (!integer)
+        {
+            return 0;
+        }
+
+        if (At(end) is 'e' or 'E')
+        {
+            var digits = At(end + 1) is '+' or '-' ? end + 2 : end + 1;
+            if (char.IsAsciiDigit(At(digits)))
+            {
+                end = digits;
+                while (char.IsAsciiDigit(At(end)))
+                {
+                    end++;
+                }
+            }
+        }
+
+        return end - at;
+    }
+
+    private char At(int index) => index < _text.Length ? _text[index] : '\0';
+
+    /// <summary>
+    /// An optional <c>$</c> and then a run of ASCII letters (1 to 3) or of digits (1 to 7) at <paramref name="at"/>:
+    /// where the run starts and ends, or null (a longer run is no part of a reference).
+    /// </summary>
+    private (int Start, int End, bool Absolute)? Scan(int at, bool letters)
+    {
+        var absolute = At(at) == '$';
+        var start = absolute ? at + 1 : at;
+        var end = start;
+        while (end < _text.Length && (letters ? char.IsAsciiLetter(_text[end]) : char.IsAsciiDigit(_text[end])))
+        {
+            end++;
+        }
+
+        return end - start is var length && length >= 1 && length <= (letters ? 3 : 7) ? (start, end, absolute) : null;
+    }
+
+    /// <summary>Whether the text goes on at <paramref name="at"/> as a name would (so what came before was not a reference).</summary>
+    private bool Continues(int at, bool cell)
+    {
+        var next = At(at);
+        return cell ? char.IsAsciiLetterOrDigit(next) || next is '_' or '.' or '(' or '!' : char.IsAsciiDigit(next) || next == '.';
+    }
+
+    /// <summary>The length of a plain sheet name and its <c>!</c> at <paramref name="at"/> (<c>Sheet2!</c>), or 0.</summary>
+    private int PlainSheet(int at)
+    {
+        if (at >= _text.Length || !(char.IsAsciiLetter(_text[at]) || _text[at] == '_'))
+        {
+            return 0;
+        }
+
+        var end = at + 1;
+        while (end < _text.Length && (char.IsAsciiLetterOrDigit(_text[end]) || _text[end] is '_' or '.'))
+        {
+            end++;
+        }
+
+        return At(end) == '!' ? end - at + 1 : 0;
     }
 
     private static int RowOf(ReadOnlySpan<char> digits) =>
@@ -784,18 +859,10 @@ public sealed partial class FormulaParser
         return call;
     }
 
-    [GeneratedRegex(@"\G(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")]
-    private static partial Regex NumberPattern();
 
     [GeneratedRegex(@"\G[A-Za-z_\\][A-Za-z0-9_.]*")]
     private static partial Regex WordPattern();
 
-    [GeneratedRegex(@"\G([A-Za-z_][A-Za-z0-9_.]*)!")]
-    private static partial Regex SheetPattern();
 
-    [GeneratedRegex(@"\G(\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7})(?![A-Za-z0-9_.(!])")]
-    private static partial Regex CellPattern();
 
-    [GeneratedRegex(@"\G(?:(?<a1>\$?)(?<c1>[A-Za-z]{1,3}):(?<a2>\$?)(?<c2>[A-Za-z]{1,3})(?![A-Za-z0-9_.(!])|(?<b1>\$?)(?<r1>[0-9]{1,7}):(?<b2>\$?)(?<r2>[0-9]{1,7})(?![0-9.]))")]
-    private static partial Regex AreaPattern();
 }
