@@ -11,14 +11,23 @@ internal readonly record struct Reference(string? Sheet, int Top, int Left, int 
 /// <summary>The references of a formula's tree, found without recursion, and whether it is volatile.</summary>
 internal static class References
 {
-    public static IReadOnlyList<Reference> Of(FormulaNode tree)
+    public static IReadOnlyList<Reference> Of(FormulaNode tree) => Of(tree, out _);
+
+    /// <summary>The references of a formula's tree and, in the same walk, whether it calls a volatile function.</summary>
+    public static IReadOnlyList<Reference> Of(FormulaNode tree, out bool isVolatile)
     {
         var found = new List<Reference>();
         var work = new Stack<FormulaNode>();
+        isVolatile = false;
         work.Push(tree);
         while (work.Count > 0)
         {
             var node = work.Pop();
+            if (node is CallNode called && FormulaFunctions.IsVolatile(called.Name))
+            {
+                isVolatile = true;
+            }
+
             if (Span(node) is { } reference)
             {
                 found.Add(reference);
@@ -29,6 +38,7 @@ internal static class References
             {
                 // A1:INDEX(B1:B9,n) may span anything between its references: depend on them and on their bounding box.
                 var inner = FormulaTree.Descendants(range).Select(Span).OfType<Reference>().ToList();
+                isVolatile |= FormulaTree.Descendants(range).Any(n => n is CallNode c && FormulaFunctions.IsVolatile(c.Name));
                 found.AddRange(inner);
                 foreach (var group in inner.GroupBy(x => x.Sheet?.ToUpperInvariant()))
                 {
@@ -46,17 +56,11 @@ internal static class References
                     Math.Min(CellRef.MaxColumns - 1, sum.Left + criteria.Right - criteria.Left)));
             }
 
-            foreach (var child in FormulaTree.Children(node))
-            {
-                work.Push(child);
-            }
+            FormulaTree.PushChildren(node, work);
         }
 
         return found;
     }
-
-    public static bool IsVolatile(FormulaNode tree) =>
-        FormulaTree.Descendants(tree).Any(n => n is CallNode call && FormulaFunctions.IsVolatile(call.Name));
 
     private static Reference? Span(FormulaNode node) => node switch
     {

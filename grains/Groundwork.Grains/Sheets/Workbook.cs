@@ -758,7 +758,7 @@ public sealed partial class Workbook
 
     private sealed record ParsedFormula(string Text, FormulaNode Tree, IReadOnlyList<Reference> References, bool IsVolatile)
     {
-        public static ParsedFormula Of(string text, FormulaNode tree) => new(text, tree, global::Groundwork.Grains.Sheets.References.Of(tree), global::Groundwork.Grains.Sheets.References.IsVolatile(tree));
+        public static ParsedFormula Of(string text, FormulaNode tree) => new(text, tree, global::Groundwork.Grains.Sheets.References.Of(tree, out var isVolatile), isVolatile);
     }
 
     /// <summary>The workbook as a formula sees it from one cell.</summary>

@@ -162,6 +162,36 @@ public static class FormulaTree
         _ => [],
     };
 
+    /// <summary>Pushes the node's operands and arguments onto <paramref name="work"/> (what <see cref="Children"/> gives, without allocating).</summary>
+    public static void PushChildren(FormulaNode node, Stack<FormulaNode> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        switch (node)
+        {
+            case NegateNode n:
+                work.Push(n.Operand);
+                break;
+            case PercentNode p:
+                work.Push(p.Operand);
+                break;
+            case BinaryNode b:
+                work.Push(b.Left);
+                work.Push(b.Right);
+                break;
+            case RangeNode r:
+                work.Push(r.Left);
+                work.Push(r.Right);
+                break;
+            case CallNode c:
+                for (var i = 0; i < c.Arguments.Count; i++)
+                {
+                    work.Push(c.Arguments[i]);
+                }
+
+                break;
+        }
+    }
+
     /// <summary>The node and everything under it.</summary>
     public static IEnumerable<FormulaNode> Descendants(FormulaNode node)
     {
@@ -171,10 +201,7 @@ public static class FormulaTree
         {
             var next = work.Pop();
             yield return next;
-            foreach (var child in Children(next))
-            {
-                work.Push(child);
-            }
+            PushChildren(next, work);
         }
     }
 }
