@@ -123,7 +123,7 @@ public sealed partial class Workbook
         ArgumentNullException.ThrowIfNull(edits);
 
         // Parse everything first: a refusal leaves the workbook as it was.
-        var parsed = new Dictionary<long, Cell?>();
+        var parsed = new Dictionary<long, Cell?>(edits.Count);
         foreach (var edit in edits)
         {
             if ((uint)edit.Sheet >= (uint)_sheets.Count || (uint)edit.Row >= CellRef.MaxRows || (uint)edit.Column >= CellRef.MaxColumns)
@@ -134,7 +134,13 @@ public sealed partial class Workbook
             parsed[Key(edit.Sheet, edit.Row, edit.Column)] = Parse(edit.Input);
         }
 
-        var previous = parsed.Keys.ToDictionary(k => k, k => _cells.GetValueOrDefault(k));
+        var previous = new Dictionary<long, Cell?>(parsed.Count);
+        foreach (var key in parsed.Keys)
+        {
+            previous[key] = _cells.GetValueOrDefault(key);
+        }
+
+        _cells.EnsureCapacity(_cells.Count + parsed.Count);
         foreach (var (key, cell) in parsed)
         {
             Put(key, cell);
