@@ -194,7 +194,7 @@ internal static class Bench
         return samples;
     }
 
-    private static async Task<List<double>> TimeEachAsync<T>(int count, Func<int, Task<T>> call)
+    public static async Task<List<double>> TimeEachAsync<T>(int count, Func<int, Task<T>> call)
     {
         var samples = new List<double>(count);
         for (var i = 0; i < count; i++)

@@ -118,18 +118,18 @@ internal static class SheetsBench
             var totals = NewBook();
             await totals.CreateAsync("totals");
             await totals.EditAsync([new("A1", "1"), .. Enumerable.Range(1, 10_000).Select(r => new CellInput($"B{r}", $"=SUM($A$1:A{r})+A1"))]);
-            rows.Add(Bench.Row("edit with 10,000 running totals depending on it (=SUM($A$1:An)+A1: 50 million cell reads)", await TimeEachAsync(10, i => totals.EditAsync([new("A1", N(i + 2))]))));
+            rows.Add(Bench.Row("edit with 10,000 running totals depending on it (=SUM($A$1:An)+A1: 50 million cell reads)", await Bench.TimeEachAsync(10, i => totals.EditAsync([new("A1", N(i + 2))]))));
 
             // A 100,000-long chain: A1 a constant, An =A(n-1)+1.
             var chain = NewBook();
             await chain.CreateAsync("chain");
             await chain.EditAsync([new("A1", "1"), .. Enumerable.Range(2, 99_999).Select(r => new CellInput($"A{r}", $"=A{r - 1}+1"))]);
-            rows.Add(Bench.Row("edit at the head of a 100,000-long chain (100,000 cells recalculated, 391 tiles written; goal under 50 ms)", await TimeEachAsync(10, i => chain.EditAsync([new("A1", N(i + 2))]))));
+            rows.Add(Bench.Row("edit at the head of a 100,000-long chain (100,000 cells recalculated, 391 tiles written; goal under 50 ms)", await Bench.TimeEachAsync(10, i => chain.EditAsync([new("A1", N(i + 2))]))));
 
             // Edits with no dependents, one at a time and from 16 callers at once.
             var independent = NewBook();
             await independent.CreateAsync("independent");
-            rows.Add(Bench.Row("edit of a cell with no dependents, one caller", await TimeEachAsync(1_000, i => independent.EditAsync([new($"C{i % 500 + 1}", N(i))]))));
+            rows.Add(Bench.Row("edit of a cell with no dependents, one caller", await Bench.TimeEachAsync(1_000, i => independent.EditAsync([new($"C{i % 500 + 1}", N(i))]))));
             var parallel = Stopwatch.StartNew();
             const int PerCaller = 200;
             await Task.WhenAll(Enumerable.Range(0, 16).Select(async caller =>
@@ -150,11 +150,7 @@ internal static class SheetsBench
             var activations = new List<double>();
             for (var i = 0; i < 10; i++)
             {
-                await large.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
-                await Task.Delay(300);
-                var watch = Stopwatch.StartNew();
-                await large.ReadAsync("B50000");
-                activations.Add(watch.Elapsed.TotalMilliseconds);
+                activations.Add(await Bench.ActivationAsync(large, () => large.ReadAsync("B50000")));
             }
 
             rows.Add(Bench.Row("activation of a workbook of 100,000 cells, 50,000 of them formulas: first read after deactivation (goal under 300 ms)", activations));
@@ -235,19 +231,6 @@ internal static class SheetsBench
         GC.KeepAlive(withFormulas);
         yield return string.Create(CultureInfo.InvariantCulture,
             $"| managed heap per cell in memory, 100,000 cells of a column after a full collection (engine) | {Cells:N0} | **{numeric:F0} bytes per number**, **{formula:F0} bytes per formula** (=An*2+1, each parsed on its own) | | |");
-    }
-
-    private static async Task<List<double>> TimeEachAsync<T>(int count, Func<int, Task<T>> call)
-    {
-        var samples = new List<double>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            await call(i);
-            samples.Add(watch.Elapsed.TotalMilliseconds);
-        }
-
-        return samples;
     }
 
     private static string Section(List<string> rows)

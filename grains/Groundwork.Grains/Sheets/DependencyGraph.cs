@@ -37,8 +37,17 @@ internal static class References
             if (node is RangeNode range)
             {
                 // A1:INDEX(B1:B9,n) may span anything between its references: depend on them and on their bounding box.
-                var inner = FormulaTree.Descendants(range).Select(Span).OfType<Reference>().ToList();
-                isVolatile |= FormulaTree.Descendants(range).Any(n => n is CallNode c && FormulaFunctions.IsVolatile(c.Name));
+                var inner = new List<Reference>();
+                foreach (var descendant in FormulaTree.Descendants(range))
+                {
+                    if (Span(descendant) is { } spanned)
+                    {
+                        inner.Add(spanned);
+                    }
+
+                    isVolatile |= descendant is CallNode c && FormulaFunctions.IsVolatile(c.Name);
+                }
+
                 found.AddRange(inner);
                 foreach (var group in inner.GroupBy(x => x.Sheet?.ToUpperInvariant()))
                 {

@@ -71,7 +71,7 @@ public sealed partial class Workbook
         // Formulas that named the sheet before it existed read #REF! and depended on nothing: now they read it.
         if (_cells.Values.Any(c => c.Formula?.References.Any(r => string.Equals(r.Sheet, name, StringComparison.OrdinalIgnoreCase)) == true))
         {
-            var before = Values(k => k);
+            var before = Values();
             Rebuild([.. _cells.Select(c => (c.Key, c.Value))]);
             reshaped = new Reshaped(Diff(before), []);
         }
@@ -196,41 +196,25 @@ public sealed partial class Workbook
             throw new InvalidRequestException("edit", $"{(edit.Insert ? "inserting" : "deleting")} {edit.Count} {(edit.Rows ? "rows" : "columns")} at {edit.At} is outside sheet {edit.Sheet}'s grid");
         }
 
-        var moved = new List<(long Key, Cell Cell)>(_cells.Count);
-        var before = new Dictionary<long, CellValue>(_cells.Count);
-        var rewritten = new List<CellAt>();
-        foreach (var (key, cell) in _cells)
+        return Rewrite((w, own) => Shifted(w, own, edit, max), () => { }, key =>
         {
             var (sheet, row, column) = Unpack(key);
-            if (sheet == edit.Sheet)
+            if (sheet != edit.Sheet)
             {
-                var along = edit.Rows ? row : column;
-                if (FormulaRewriter.Shift(along, along, edit, max) is not { } to)
-                {
-                    if (edit.Insert)
-                    {
-                        throw new InvalidRequestException("edit", $"filled cells would be pushed past the grid's last {(edit.Rows ? "row" : "column")}");
-                    }
-
-                    continue;
-                }
-
-                (row, column) = edit.Rows ? (to.Start, column) : (row, to.Start);
+                return key;
             }
 
-            var formula = cell.Formula is { } f ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, f.Tree, w => Shifted(w, sheet, edit, max))) : null;
-            var at = Key(sheet, row, column);
-            if (formula is not null && !ReferenceEquals(formula, cell.Formula))
+            var along = edit.Rows ? row : column;
+            if (FormulaRewriter.Shift(along, along, edit, max) is not { } to)
             {
-                rewritten.Add(new CellAt(sheet, row, column));
+                // Checked before anything changes: Rewrite places every cell first.
+                return edit.Insert
+                    ? throw new InvalidRequestException("edit", $"filled cells would be pushed past the grid's last {(edit.Rows ? "row" : "column")}")
+                    : null;
             }
 
-            before[at] = cell.Value;
-            moved.Add((at, new Cell(cell.Value, formula)));
-        }
-
-        Rebuild(moved);
-        return new Reshaped(Diff(before), rewritten);
+            return edit.Rows ? Key(sheet, to.Start, column) : Key(sheet, row, to.Start);
+        });
     }
 
     /// <summary>Renames a sheet; the formulas that name it follow.</summary>
@@ -242,7 +226,7 @@ public sealed partial class Workbook
         NameFree(name, sheet);
         var old = _sheets[sheet];
         var prefix = FormulaRewriter.SheetPrefix(name);
-        return Rewrite(w => w.Sheet is { } named && string.Equals(named, old, StringComparison.OrdinalIgnoreCase) ? FormulaRewriter.Text(prefix, w.From, w.To, w.Kind, w.IsCell) : null,
+        return Rewrite((w, _) => w.Sheet is { } named && string.Equals(named, old, StringComparison.OrdinalIgnoreCase) ? FormulaRewriter.Text(prefix, w.From, w.To, w.Kind, w.IsCell) : null,
             () => _sheets[sheet] = name, k => k);
     }
 
@@ -260,7 +244,7 @@ public sealed partial class Workbook
         }
 
         var name = _sheets[sheet];
-        return Rewrite(w => w.Sheet is { } named && string.Equals(named, name, StringComparison.OrdinalIgnoreCase) ? "#REF!" : null,
+        return Rewrite((w, _) => w.Sheet is { } named && string.Equals(named, name, StringComparison.OrdinalIgnoreCase) ? "#REF!" : null,
             () => _sheets.RemoveAt(sheet), k => Unpack(k).Sheet switch
             {
                 var s when s == sheet => null,
@@ -295,8 +279,12 @@ public sealed partial class Workbook
         Rebuild(cells, recalculate: false);
     }
 
-    /// <summary>Rewrites every formula's references by <paramref name="replace"/>, changes the sheets, moves the cells by <paramref name="place"/> (null drops one), rebuilds and recalculates.</summary>
-    private Reshaped Rewrite(Func<FormulaRewriter.Written, string?> replace, Action changeSheets, Func<long, long?> place)
+    /// <summary>
+    /// Rewrites every formula's references by <paramref name="replace"/> (given the reference and the formula's own
+    /// sheet), changes the sheets, moves the cells by <paramref name="place"/> (null drops one), rebuilds and
+    /// recalculates. Nothing changes until every cell is placed and rewritten, so either may refuse.
+    /// </summary>
+    private Reshaped Rewrite(Func<FormulaRewriter.Written, int, string?> replace, Action changeSheets, Func<long, long?> place)
     {
         var before = new Dictionary<long, CellValue>(_cells.Count);
         var rewritten = new List<CellAt>();
@@ -308,7 +296,8 @@ public sealed partial class Workbook
                 continue;
             }
 
-            var formula = cell.Formula is { } f ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, f.Tree, replace)) : null;
+            var own = Unpack(key).Sheet;
+            var formula = cell.Formula is { } f ? Reparsed(f, FormulaRewriter.Rewrite(f.Text, f.Tree, w => replace(w, own))) : null;
             if (formula is not null && !ReferenceEquals(formula, cell.Formula))
             {
                 var (s, r, c) = Unpack(at);
@@ -324,13 +313,13 @@ public sealed partial class Workbook
         return new Reshaped(Diff(before), rewritten);
     }
 
-    /// <summary>Every filled cell's value, at the key <paramref name="place"/> gives it.</summary>
-    private Dictionary<long, CellValue> Values(Func<long, long> place)
+    /// <summary>Every filled cell's value.</summary>
+    private Dictionary<long, CellValue> Values()
     {
         var values = new Dictionary<long, CellValue>(_cells.Count);
         foreach (var (key, cell) in _cells)
         {
-            values[place(key)] = cell.Value;
+            values[key] = cell.Value;
         }
 
         return values;

@@ -23,10 +23,13 @@ public sealed class WorkbookGrain(
     private readonly WorkbookOptions _limits = options.Value;
     private Workbook _book = null!;
     private ChunkSet<SheetTile> _tiles = null!;
-    // The tiles stored now (ids), so that a tile left empty is deleted and a removed sheet's tiles go with it.
-    private readonly HashSet<string> _stored = new(StringComparer.Ordinal);
+    // The tiles stored now, so that a tile left empty is deleted and a removed sheet's tiles go with it.
+    private readonly HashSet<TileKey> _stored = [];
     // Each sheet's prefix in addresses (Sheet1!, 'Q1 plan'!), in sheet order.
     private List<string> _prefixes = [];
+
+    // The engine's limits and time zone, made once per options (one per silo) rather than per activation.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<WorkbookOptions, EngineSettings> Engines = new();
 
     private WorkbookHead State => workbook.State;
 
@@ -36,34 +39,28 @@ public sealed class WorkbookGrain(
         _tiles = workbook.Chunks<SheetTile>(TileCollection);
         if (!State.Created)
         {
-            _book = new Workbook(Limits(_limits), Clock());
+            _book = NewBook();
             return;
         }
 
-        var indexOf = new Dictionary<int, int>();
-        for (var i = 0; i < State.Sheets.Count; i++)
-        {
-            indexOf[State.Sheets[i].Id] = i;
-        }
-
-        var tiles = await _tiles.ReadAllAsync();
+        var indexOf = SheetIndexById();
         var cells = new List<StoredCell>();
-        foreach (var (id, tile) in tiles)
+        foreach (var (id, tile) in await _tiles.ReadAllAsync())
         {
-            var (sheetId, tileRow, tileColumn) = SheetTile.Parse(id);
-            _stored.Add(id);
-            if (!indexOf.TryGetValue(sheetId, out var sheet))
+            var key = TileKey.Parse(id);
+            _stored.Add(key);
+            if (!indexOf.TryGetValue(key.Sheet, out var sheet))
             {
                 continue;
             }
 
             foreach (var cell in tile.Cells)
             {
-                cells.Add(new StoredCell(sheet, tileRow * SheetTile.Rows + cell.Place / SheetTile.Columns, tileColumn * SheetTile.Columns + cell.Place % SheetTile.Columns, cell.Formula, cell.Value));
+                cells.Add(new StoredCell(sheet, key.Top + cell.Place / SheetTile.Columns, key.Left + cell.Place % SheetTile.Columns, cell.Formula, cell.Value));
             }
         }
 
-        _book = Workbook.Restore([.. State.Sheets.Select(s => s.Name)], cells, Limits(_limits), Clock());
+        _book = NewBook([.. State.Sheets.Select(s => s.Name)], cells);
         Prefixes();
     }
 
@@ -206,7 +203,7 @@ public sealed class WorkbookGrain(
             var entry = new SheetEntry(State.NextSheetId++, name);
             State.Sheets.Add(entry);
             Prefixes();
-            var cells = Mark(dirty, reshaped);
+            var cells = Listed(dirty, reshaped);
             if (position is { } at && at != index)
             {
                 _book.MoveSheet(index, at);
@@ -228,7 +225,7 @@ public sealed class WorkbookGrain(
             var reshaped = _book.RenameSheet(index, name);
             State.Sheets[index] = old with { Name = name };
             Prefixes();
-            return (Mark(dirty, reshaped), s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetRenamed, s.At, s.By, Sheet: old.Name, Name: name));
+            return (Listed(dirty, reshaped), s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetRenamed, s.At, s.By, Sheet: old.Name, Name: name));
         });
 
     /// <inheritdoc/>
@@ -258,13 +255,13 @@ public sealed class WorkbookGrain(
             var reshaped = _book.RemoveSheet(index);
             State.Sheets.RemoveAt(index);
             Prefixes();
-            foreach (var id in _stored.Where(id => SheetTile.Parse(id).Sheet == entry.Id).ToList())
+            foreach (var key in _stored.Where(key => key.Sheet == entry.Id).ToList())
             {
-                _tiles.Remove(id);
-                _stored.Remove(id);
+                _tiles.Remove(key.Id);
+                _stored.Remove(key);
             }
 
-            return (Mark(dirty, reshaped), s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetRemoved, s.At, s.By, Sheet: entry.Name));
+            return (Listed(dirty, reshaped), s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetRemoved, s.At, s.By, Sheet: entry.Name));
         });
 
     /// <inheritdoc/>
@@ -301,35 +298,8 @@ public sealed class WorkbookGrain(
         {
             var batch = edits();
             var changes = _book.Apply(batch);
-            foreach (var edit in batch)
-            {
-                Mark(dirty, new CellAt(edit.Sheet, edit.Row, edit.Column));
-            }
-
-            foreach (var change in changes)
-            {
-                Mark(dirty, new CellAt(change.Sheet, change.Row, change.Column));
-            }
-
-            if (changes.Count > _limits.MaxChangeCells)
-            {
-                // Too many to list (a large import): the change names the tiles instead, and none of the cells is listed.
-                return (null, s => new WorkbookChange(s.Sequence, WorkbookChangeKind.CellsChanged, s.At, s.By));
-            }
-
             // Edited cells are listed even when their value stayed (a formula that gives what the constant was).
-            var listed = new Dictionary<CellAt, bool>(changes.Count + batch.Count);
-            foreach (var edit in batch)
-            {
-                listed[new CellAt(edit.Sheet, edit.Row, edit.Column)] = true;
-            }
-
-            foreach (var change in changes)
-            {
-                listed.TryAdd(new CellAt(change.Sheet, change.Row, change.Column), false);
-            }
-
-            return ([.. listed.Select(c => Data(c.Key, withFormula: c.Value))],
+            return (Listed(dirty, batch.Select(e => new CellAt(e.Sheet, e.Row, e.Column)), changes, formulasOfValues: false),
                 s => new WorkbookChange(s.Sequence, WorkbookChangeKind.CellsChanged, s.At, s.By));
         });
 
@@ -349,15 +319,7 @@ public sealed class WorkbookGrain(
 
             // Every tile of the sheet from the edit on is rewritten (its cells moved), the stored ones and the ones now filled.
             var firstTile = at / (rows ? SheetTile.Rows : SheetTile.Columns);
-            foreach (var id in _stored)
-            {
-                var (sheet, tileRow, tileColumn) = SheetTile.Parse(id);
-                if (sheet == sheetId && (rows ? tileRow : tileColumn) >= firstTile)
-                {
-                    dirty.Add((sheet, tileRow, tileColumn));
-                }
-            }
-
+            dirty.UnionWith(_stored.Where(key => key.Sheet == sheetId && (rows ? key.Row : key.Column) >= firstTile));
             var from = rows ? (firstTile * SheetTile.Rows, 0) : (0, firstTile * SheetTile.Columns);
             foreach (var cell in _book.Stored(range.Sheet, from.Item1, from.Item2, CellRef.MaxRows - 1, CellRef.MaxColumns - 1))
             {
@@ -372,26 +334,21 @@ public sealed class WorkbookGrain(
                 _ => WorkbookChangeKind.ColumnsDeleted,
             };
             var name = State.Sheets[range.Sheet].Name;
-            return (Mark(dirty, reshaped), s => new WorkbookChange(s.Sequence, kind, s.At, s.By, Sheet: name, Position: at + 1, Count: last - at + 1));
+            return (Listed(dirty, reshaped), s => new WorkbookChange(s.Sequence, kind, s.At, s.By, Sheet: name, Position: at + 1, Count: last - at + 1));
         });
 
     /// <summary>
     /// Runs a mutation of the cells or sheets: <paramref name="apply"/> changes the workbook and names the tiles it
-    /// touched and the cells to list (null when they are too many); the tiles are rebuilt from the workbook, the change
+    /// touched and the cells to list (<see cref="Listed(HashSet{TileKey}, IEnumerable{CellAt}, IReadOnlyList{CellChange}, bool)"/>); the tiles are rebuilt from the workbook, the change
     /// gets the cells (or the ranges to read again), and the caller gets them too.
     /// </summary>
-    private async Task<WorkbookEdit> ChangeAsync(MutationOptions? options, Func<HashSet<(int Sheet, int TileRow, int TileColumn)>, (List<CellData>? Cells, Func<ChangeStamp, WorkbookChange> Change)> apply)
+    private async Task<WorkbookEdit> ChangeAsync(MutationOptions? options, Func<HashSet<TileKey>, (List<CellData>? Cells, Func<ChangeStamp, WorkbookChange> Change)> apply)
     {
         List<CellData>? cells = null;
         var result = await workbook.MutateAsync(options, () =>
         {
-            var dirty = new HashSet<(int Sheet, int TileRow, int TileColumn)>();
+            var dirty = new HashSet<TileKey>();
             var (listed, change) = apply(dirty);
-            if (listed is { Count: var count } && count > _limits.MaxChangeCells)
-            {
-                listed = null;
-            }
-
             var reload = listed is null ? Reload(dirty) : null;
             Flush(dirty);
             cells = listed;
@@ -401,71 +358,89 @@ public sealed class WorkbookGrain(
         return new WorkbookEdit(result, result.Replayed ? null : cells);
     }
 
-    /// <summary>Marks the tiles of the cells a structural edit changed or rewrote; returns those cells for the change.</summary>
-    private List<CellData>? Mark(HashSet<(int Sheet, int TileRow, int TileColumn)> dirty, Reshaped reshaped)
+    /// <summary>What a structural edit lists: the cells it rewrote and the cells whose value changed, all with their formulas.</summary>
+    private List<CellData>? Listed(HashSet<TileKey> dirty, Reshaped reshaped) => Listed(dirty, reshaped.Rewritten, reshaped.Values, formulasOfValues: true);
+
+    /// <summary>
+    /// Marks the tiles of <paramref name="set"/> (cells edited or rewritten) and of <paramref name="values"/> (cells whose
+    /// value changed), and lists them for the change: the first with their formulas, the others with theirs when
+    /// <paramref name="formulasOfValues"/>. Null when they are more than a change lists (<c>Sheets:MaxChangeCells</c>).
+    /// </summary>
+    private List<CellData>? Listed(HashSet<TileKey> dirty, IEnumerable<CellAt> set, IReadOnlyList<CellChange> values, bool formulasOfValues)
     {
         var listed = new Dictionary<CellAt, bool>();
-        foreach (var at in reshaped.Rewritten)
+        foreach (var at in set)
         {
+            Mark(dirty, at);
             listed[at] = true;
         }
 
-        foreach (var change in reshaped.Values)
+        foreach (var change in values)
         {
-            listed.TryAdd(new CellAt(change.Sheet, change.Row, change.Column), true);
+            Mark(dirty, new CellAt(change.Sheet, change.Row, change.Column));
         }
 
-        foreach (var at in listed.Keys)
+        // A large import lists nothing: every cell changed is already more than a change lists.
+        if (values.Count > _limits.MaxChangeCells || listed.Count > _limits.MaxChangeCells)
         {
-            Mark(dirty, at);
+            return null;
+        }
+
+        foreach (var change in values)
+        {
+            listed.TryAdd(new CellAt(change.Sheet, change.Row, change.Column), formulasOfValues);
         }
 
         return listed.Count > _limits.MaxChangeCells ? null : [.. listed.Select(c => Data(c.Key, withFormula: c.Value))];
     }
 
-    private void Mark(HashSet<(int Sheet, int TileRow, int TileColumn)> dirty, CellAt at) =>
-        dirty.Add((State.Sheets[at.Sheet].Id, at.Row / SheetTile.Rows, at.Column / SheetTile.Columns));
+    private void Mark(HashSet<TileKey> dirty, CellAt at) => dirty.Add(TileKey.Of(State.Sheets[at.Sheet].Id, at.Row, at.Column));
 
     /// <summary>Rebuilds the dirty tiles from the workbook: put when they hold cells, removed when they no longer do.</summary>
-    private void Flush(HashSet<(int Sheet, int TileRow, int TileColumn)> dirty)
+    private void Flush(HashSet<TileKey> dirty)
     {
-        var indexOf = new Dictionary<int, int>();
-        for (var i = 0; i < State.Sheets.Count; i++)
+        var indexOf = SheetIndexById();
+        foreach (var key in dirty)
         {
-            indexOf[State.Sheets[i].Id] = i;
-        }
-
-        foreach (var (sheetId, tileRow, tileColumn) in dirty)
-        {
-            var id = SheetTile.Id(sheetId, tileRow, tileColumn);
             var tile = new SheetTile();
-            if (indexOf.TryGetValue(sheetId, out var sheet))
+            if (indexOf.TryGetValue(key.Sheet, out var sheet))
             {
-                int top = tileRow * SheetTile.Rows, left = tileColumn * SheetTile.Columns;
-                foreach (var cell in _book.Stored(sheet, top, left, top + SheetTile.Rows - 1, left + SheetTile.Columns - 1))
+                foreach (var cell in _book.Stored(sheet, key.Top, key.Left, key.Top + SheetTile.Rows - 1, key.Left + SheetTile.Columns - 1))
                 {
-                    tile.Cells.Add(new TileCell((cell.Row - top) * SheetTile.Columns + cell.Column - left, cell.Formula, cell.Value));
+                    tile.Cells.Add(new TileCell(SheetTile.Place(cell.Row, cell.Column), cell.Formula, cell.Value));
                 }
             }
 
             if (tile.Cells.Count > 0)
             {
-                _tiles.Put(id, tile);
-                _stored.Add(id);
+                _tiles.Put(key.Id, tile);
+                _stored.Add(key);
             }
-            else if (_stored.Remove(id))
+            else if (_stored.Remove(key))
             {
-                _tiles.Remove(id);
+                _tiles.Remove(key.Id);
             }
         }
     }
 
     /// <summary>The ranges of the dirty tiles, for a change with too many cells to list.</summary>
-    private List<string> Reload(HashSet<(int Sheet, int TileRow, int TileColumn)> dirty)
+    private List<string> Reload(HashSet<TileKey> dirty)
     {
-        var prefixOf = State.Sheets.Select((s, i) => (s.Id, i)).ToDictionary(p => p.Id, p => _prefixes[p.i]);
-        return [.. dirty.Where(t => prefixOf.ContainsKey(t.Sheet)).OrderBy(t => t).Select(t => SheetAddress.Format(prefixOf[t.Sheet],
-            new Area(0, t.TileRow * SheetTile.Rows, t.TileColumn * SheetTile.Columns, Math.Min(CellRef.MaxRows, (t.TileRow + 1) * SheetTile.Rows) - 1, Math.Min(CellRef.MaxColumns, (t.TileColumn + 1) * SheetTile.Columns) - 1)))];
+        var indexOf = SheetIndexById();
+        return [.. dirty.Where(t => indexOf.ContainsKey(t.Sheet)).OrderBy(t => (t.Sheet, t.Row, t.Column)).Select(t => SheetAddress.Format(_prefixes[indexOf[t.Sheet]],
+            new Area(0, t.Top, t.Left, Math.Min(CellRef.MaxRows, t.Top + SheetTile.Rows) - 1, Math.Min(CellRef.MaxColumns, t.Left + SheetTile.Columns) - 1)))];
+    }
+
+    /// <summary>Each sheet's place in the order, by its id.</summary>
+    private Dictionary<int, int> SheetIndexById()
+    {
+        var indexOf = new Dictionary<int, int>(State.Sheets.Count);
+        for (var i = 0; i < State.Sheets.Count; i++)
+        {
+            indexOf[State.Sheets[i].Id] = i;
+        }
+
+        return indexOf;
     }
 
     private CellData Data(CellAt at, bool withFormula) =>
@@ -501,17 +476,19 @@ public sealed class WorkbookGrain(
         }
     }
 
-    private Func<DateTime> Clock()
+    /// <summary>A new engine held to the options' limits, its NOW and TODAY in their time zone.</summary>
+    private Workbook NewBook(IReadOnlyList<string>? sheets = null, IEnumerable<StoredCell>? cells = null)
     {
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(_limits.TimeZone);
-        return () => TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime;
+        var (limits, zone) = Engines.GetValue(_limits, static o => new EngineSettings(new WorkbookLimits
+        {
+            MaxCells = o.MaxCells,
+            MaxRecalculatedCells = o.MaxRecalculatedCells,
+            MaxTextLength = o.MaxTextLength,
+            Formulas = new FormulaLimits { MaxLength = o.MaxFormulaLength, MaxNesting = o.MaxNesting, MaxArguments = o.MaxArguments },
+        }, TimeZoneInfo.FindSystemTimeZoneById(o.TimeZone)));
+        DateTime Now() => TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime;
+        return sheets is null ? new Workbook(limits, Now) : Workbook.Restore(sheets, cells ?? [], limits, Now);
     }
 
-    private static WorkbookLimits Limits(WorkbookOptions options) => new()
-    {
-        MaxCells = options.MaxCells,
-        MaxRecalculatedCells = options.MaxRecalculatedCells,
-        MaxTextLength = options.MaxTextLength,
-        Formulas = new FormulaLimits { MaxLength = options.MaxFormulaLength, MaxNesting = options.MaxNesting, MaxArguments = options.MaxArguments },
-    };
+    private sealed record EngineSettings(WorkbookLimits Limits, TimeZoneInfo Zone);
 }

@@ -44,14 +44,31 @@ public sealed class SheetTile
     /// <summary>The cells, in place order.</summary>
     public List<TileCell> Cells { get; } = [];
 
-    /// <summary>The chunk id of a tile.</summary>
-    public static string Id(int sheetId, int tileRow, int tileColumn) => $"{sheetId}:{tileRow}:{tileColumn}";
+    /// <summary>A cell's place in its tile.</summary>
+    public static int Place(int row, int column) => row % Rows * Columns + column % Columns;
+}
 
-    /// <summary>The sheet id, tile row and tile column a chunk id names.</summary>
-    public static (int Sheet, int TileRow, int TileColumn) Parse(string id)
+/// <summary>Which tile: its sheet's id and its row and column among the sheet's tiles (chunk id <c>{sheet}:{row}:{column}</c>).</summary>
+public readonly record struct TileKey(int Sheet, int Row, int Column)
+{
+    /// <summary>The tile that holds a cell of the sheet with id <paramref name="sheetId"/>.</summary>
+    public static TileKey Of(int sheetId, int row, int column) => new(sheetId, row / SheetTile.Rows, column / SheetTile.Columns);
+
+    /// <summary>The first row of the tile.</summary>
+    public int Top => Row * SheetTile.Rows;
+
+    /// <summary>The first column of the tile.</summary>
+    public int Left => Column * SheetTile.Columns;
+
+    /// <summary>Its chunk id.</summary>
+    public string Id => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Sheet}:{Row}:{Column}");
+
+    /// <summary>The tile a chunk id names.</summary>
+    public static TileKey Parse(string id)
     {
+        ArgumentNullException.ThrowIfNull(id);
         var parts = id.Split(':');
-        return (int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
+        return new(int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
     }
 }
 
