@@ -80,11 +80,13 @@ internal static class References
 }
 
 /// <summary>
-/// Who depends on a cell: formulas that name it, and formulas whose areas hold it. An area is one entry, indexed where
-/// a lookup finds it cheaply: a compact area (at most 64 pieces of one column by 1,024 rows) in each of its pieces; a
-/// tall one (whole columns, <c>A1:B100000</c>) in each of its columns; a wide one (whole rows) in each of its bands of
-/// rows; anything larger in one list per sheet. So <c>=SUM(A1:A100000)</c> is one entry in 98 pieces, not 100,000
-/// edges, a cell filled later inside an area is found, and a lookup reads four short lists.
+/// Who depends on a cell: formulas that name it, and formulas whose areas hold it. The formulas that name a cell are
+/// one list, which the cell holds too when it is filled (<see cref="Workbook.Cell.Dependents"/>), so a recalculation
+/// reaches them without a lookup. An area is one entry, indexed where a lookup finds it cheaply: a compact area (at most
+/// 64 pieces of one column by 1,024 rows) in each of its pieces; a tall one (whole columns, <c>A1:B100000</c>) in each
+/// of its columns; a wide one (whole rows) in each of its bands of rows; anything larger in one list per sheet. So
+/// <c>=SUM(A1:A100000)</c> is one entry in 98 pieces, not 100,000 edges, a cell filled later inside an area is found,
+/// and a lookup reads at most four short lists (none while no formula reads an area).
 /// </summary>
 internal sealed class DependencyGraph
 {
@@ -92,30 +94,50 @@ internal sealed class DependencyGraph
     private const int MaxPieces = 64;
 
     // What a cell no formula reads has as dependents: shared, never changed.
-    private static readonly List<long> None = [];
+    private static readonly List<Workbook.Cell> None = [];
 
-    private readonly Dictionary<long, List<long>> _points = [];
-    private readonly Dictionary<(int Sheet, int Band, int Column), List<(Area Area, long Dependent)>> _pieces = [];
-    private readonly Dictionary<(int Sheet, int Column), List<(Area Area, long Dependent)>> _columns = [];
-    private readonly Dictionary<(int Sheet, int Band), List<(Area Area, long Dependent)>> _bands = [];
-    private readonly Dictionary<int, List<(Area Area, long Dependent)>> _sheets = [];
+    private readonly Dictionary<long, List<Workbook.Cell>> _points = [];
+    private readonly Dictionary<(int Sheet, int Band, int Column), List<(Area Area, Workbook.Cell Dependent)>> _pieces = [];
+    private readonly Dictionary<(int Sheet, int Column), List<(Area Area, Workbook.Cell Dependent)>> _columns = [];
+    private readonly Dictionary<(int Sheet, int Band), List<(Area Area, Workbook.Cell Dependent)>> _bands = [];
+    private readonly Dictionary<int, List<(Area Area, Workbook.Cell Dependent)>> _sheets = [];
+    // Area entries held, so that a lookup skips the four indexes while there are none.
+    private int _areas;
 
-    public void Add(long dependent, IReadOnlyList<Reference> references, Workbook book) => Register(dependent, references, book, add: true);
+    public void Add(Workbook.Cell dependent, IReadOnlyList<Reference> references, Workbook book) => Register(dependent, references, book, add: true);
 
-    public void Remove(long dependent, IReadOnlyList<Reference> references, Workbook book) => Register(dependent, references, book, add: false);
+    public void Remove(Workbook.Cell dependent, IReadOnlyList<Reference> references, Workbook book) => Register(dependent, references, book, add: false);
 
-    private void Register(long dependent, IReadOnlyList<Reference> references, Workbook book, bool add)
+    /// <summary>The formulas that name cell <paramref name="key"/> (the graph's own list: read it, do not change it), or null.</summary>
+    public List<Workbook.Cell>? Naming(long key) => _points.GetValueOrDefault(key);
+
+    private void Register(Workbook.Cell dependent, IReadOnlyList<Reference> references, Workbook book, bool add)
     {
-        foreach (var area in Resolve(dependent, references, book))
+        var own = Workbook.Unpack(dependent.Key).Sheet;
+        foreach (var reference in references)
         {
+            // A reference to a sheet that does not exist reads #REF!: nothing to depend on.
+            if ((reference.Sheet is null ? own : book.SheetNamed(reference.Sheet)) is not { } sheet)
+            {
+                continue;
+            }
+
+            var area = new Area(sheet, reference.Top, reference.Left, reference.Bottom, reference.Right);
             if (area.Count == 1)
             {
                 var key = Workbook.Key(area.Sheet, area.Top, area.Left);
                 if (add)
                 {
-                    // Once per formula, however often it names the cell (=A1*A1), so lookups need not remove repeats.
-                    var list = Get(_points, key);
-                    if (!list.Contains(dependent))
+                    if (!_points.TryGetValue(key, out var list))
+                    {
+                        list = [];
+                        _points[key] = list;
+                        book.Named(key, list);
+                    }
+
+                    // Once per formula, however often it names the cell (=A1*A1), so lookups need not remove repeats:
+                    // a formula's references are registered together, so a repeat is the list's last entry.
+                    if (list.Count == 0 || !ReferenceEquals(list[^1], dependent))
                     {
                         list.Add(dependent);
                     }
@@ -123,6 +145,7 @@ internal sealed class DependencyGraph
                 else if (_points.TryGetValue(key, out var list) && list.Remove(dependent) && list.Count == 0)
                 {
                     _points.Remove(key);
+                    book.Named(key, null);
                 }
 
                 continue;
@@ -162,22 +185,29 @@ internal sealed class DependencyGraph
         }
     }
 
-    /// <summary>The formulas that read cell <paramref name="key"/>, each once (the list is the graph's own when only formulas that name it do: read it, do not change it).</summary>
-    public List<long> DependentsOf(long key)
+    /// <summary>
+    /// The formulas that read cell <paramref name="key"/>, each once, given <paramref name="naming"/>, those that name it
+    /// (the list is the graph's own when only those do: read it, do not change it).
+    /// </summary>
+    public List<Workbook.Cell> DependentsOf(long key, List<Workbook.Cell>? naming)
     {
+        if (_areas == 0)
+        {
+            return naming ?? None;
+        }
+
         var (sheet, row, column) = Workbook.Unpack(key);
         var band = row / BandRows;
-        var direct = _points.GetValueOrDefault(key);
-        List<long>? result = null;
-        HashSet<long>? seen = null;
-        void Scan(List<(Area Area, long Dependent)>? entries)
+        List<Workbook.Cell>? result = null;
+        HashSet<Workbook.Cell>? seen = null;
+        void Scan(List<(Area Area, Workbook.Cell Dependent)>? entries)
         {
             foreach (var (area, dependent) in entries ?? [])
             {
                 if (area.Contains(sheet, row, column))
                 {
                     // A formula may hold the cell through a name and areas both: each dependent once.
-                    result ??= direct is null ? [] : [.. direct];
+                    result ??= naming is null ? [] : [.. naming];
                     seen ??= [.. result];
                     if (seen.Add(dependent))
                     {
@@ -191,45 +221,31 @@ internal sealed class DependencyGraph
         Scan(_columns.GetValueOrDefault((sheet, column)));
         Scan(_bands.GetValueOrDefault((sheet, band)));
         Scan(_sheets.GetValueOrDefault(sheet));
-        return result ?? direct ?? None;
+        return result ?? naming ?? None;
     }
 
-    private static void Change<TKey>(Dictionary<TKey, List<(Area Area, long Dependent)>> map, TKey key, (Area Area, long Dependent) entry, bool add)
+    private void Change<TKey>(Dictionary<TKey, List<(Area Area, Workbook.Cell Dependent)>> map, TKey key, (Area Area, Workbook.Cell Dependent) entry, bool add)
         where TKey : notnull
     {
         if (add)
         {
-            Get(map, key).Add(entry);
-        }
-        else if (map.TryGetValue(key, out var list) && list.Remove(entry) && list.Count == 0)
-        {
-            map.Remove(key);
-        }
-    }
-
-    private static IEnumerable<Area> Resolve(long dependent, IReadOnlyList<Reference> references, Workbook book)
-    {
-        var own = Workbook.Unpack(dependent).Sheet;
-        foreach (var reference in references)
-        {
-            // A reference to a sheet that does not exist reads #REF!: nothing to depend on.
-            if ((reference.Sheet is null ? own : book.SheetNamed(reference.Sheet)) is { } sheet)
+            if (!map.TryGetValue(key, out var list))
             {
-                yield return new Area(sheet, reference.Top, reference.Left, reference.Bottom, reference.Right);
+                list = [];
+                map[key] = list;
+            }
+
+            list.Add(entry);
+            _areas++;
+        }
+        else if (map.TryGetValue(key, out var list) && list.Remove(entry))
+        {
+            _areas--;
+            if (list.Count == 0)
+            {
+                map.Remove(key);
             }
         }
-    }
-
-    private static List<TValue> Get<TKey, TValue>(Dictionary<TKey, List<TValue>> map, TKey key)
-        where TKey : notnull
-    {
-        if (!map.TryGetValue(key, out var list))
-        {
-            list = [];
-            map[key] = list;
-        }
-
-        return list;
     }
 }
 

@@ -43,6 +43,9 @@ public sealed partial class Workbook
     private readonly HashSet<long> _volatile = [];
     private readonly WorkbookLimits _limits;
     private readonly Func<DateTime> _now;
+    // Recalculations so far: each stamps the cells it reaches.
+    private int _walks;
+    private Walk? _walk;
 
     /// <summary>An empty workbook with one sheet, "Sheet1".</summary>
     public Workbook(WorkbookLimits? limits = null, Func<DateTime>? now = null)
@@ -485,7 +488,7 @@ public sealed partial class Workbook
             _index.Remove(key);
             if (old.Formula is not null)
             {
-                _graph.Remove(key, old.Formula.References, this);
+                _graph.Remove(old, old.Formula.References, this);
                 _volatile.Remove(key);
             }
         }
@@ -495,18 +498,30 @@ public sealed partial class Workbook
             return;
         }
 
-        var copy = new Cell(cell.Value, cell.Formula);
+        var copy = new Cell(cell.Value, cell.Formula) { Key = key, Dependents = _graph.Naming(key) };
         _cells[key] = copy;
         _index.Add(key);
         if (copy.Formula is not null)
         {
-            _graph.Add(key, copy.Formula.References, this);
+            _graph.Add(copy, copy.Formula.References, this);
             if (copy.Formula.IsVolatile)
             {
                 _volatile.Add(key);
             }
         }
     }
+
+    /// <summary>The graph made or dropped the list of formulas that name <paramref name="key"/>: the cell there holds it.</summary>
+    internal void Named(long key, List<Cell>? naming)
+    {
+        if (_cells.TryGetValue(key, out var cell))
+        {
+            cell.Dependents = naming;
+        }
+    }
+
+    /// <summary>The formulas that read <paramref name="cell"/>, each once.</summary>
+    private List<Cell> DependentsOf(Cell cell) => _graph.DependentsOf(cell.Key, cell.Dependents);
 
     /// <summary>
     /// Recomputes the formulas among <paramref name="seeds"/> and everything downstream of the seeds, in dependency
@@ -518,17 +533,18 @@ public sealed partial class Workbook
         // A constant (or a cleared cell) that no formula reads needs no walk: it changed or it did not. A large import
         // of plain values is mostly these.
         var changes = new List<CellChange>(Math.Min(seeds.Count, 1 << 20));
-        var walked = new List<long>(seeds.Count);
+        var walked = new List<Cell>(seeds.Count);
         foreach (var seed in seeds)
         {
-            var cell = _cells.GetValueOrDefault(seed);
-            if (cell?.Formula is not null || _graph.DependentsOf(seed).Count > 0)
+            // A cleared cell is walked as an empty one that the formulas naming it still hang from.
+            var cell = _cells.GetValueOrDefault(seed) ?? new Cell(CellValue.Empty, null) { Key = seed, Dependents = _graph.Naming(seed) };
+            if (cell.Formula is not null || DependentsOf(cell).Count > 0)
             {
-                walked.Add(seed);
+                walked.Add(cell);
                 continue;
             }
 
-            var now = cell?.Value ?? CellValue.Empty;
+            var now = cell.Value;
             var old = before is not null && before.TryGetValue(seed, out var was) ? was?.Value ?? CellValue.Empty : now;
             if (now != old)
             {
@@ -537,19 +553,25 @@ public sealed partial class Workbook
             }
         }
 
-        seeds = walked;
-        var walk = new Walk(this);
-        walk.Run(seeds);
-        if (!all && walk.Order.Count > _limits.MaxRecalculatedCells)
+        // The walk's lists are kept for the next recalculation unless they grew large.
+        var walk = _walk ?? new Walk(this);
+        _walk = null;
+        walk.Run(walked, ++_walks);
+        var nodes = walk.Nodes;
+        if (!all && nodes.Count > _limits.MaxRecalculatedCells)
         {
-            throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, walk.Order.Count);
+            throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, nodes.Count);
         }
 
-        var flagged = new bool[walk.Keys.Count];
-        foreach (var seed in seeds)
+        // Which cells to evaluate: seeds and the dependents of a changed value; an edited seed is compared with what
+        // it held before the batch, any other cell with its value before this walk.
+        var flagged = new byte[nodes.Count];
+        foreach (var seed in walked)
         {
-            flagged[walk.Number[seed]] = true;
+            flagged[seed.Node] = before is not null && before.ContainsKey(seed.Key) ? Edited : Flagged;
         }
+
+        changes.EnsureCapacity(changes.Count + nodes.Count);
 
         var context = new Context(this);
         var evaluator = FormulaEvaluator.For(context);
@@ -557,26 +579,24 @@ public sealed partial class Workbook
         {
             // A cell on a cycle downstream of the edit is #CYCLE! whichever of its members was reached first.
             var cyclic = walk.Cyclic[node];
-            var key = walk.Keys[node];
-            var cell = _cells.GetValueOrDefault(key);
+            var cell = nodes[node];
             // A cell that showed #CYCLE! may have left its cycle without any precedent's value changing (the edit broke
             // the cycle elsewhere, and the members still on it show #CYCLE! as before): it is evaluated again.
-            if (!flagged[node] && !cyclic && cell?.Value != CycleError)
+            if (flagged[node] == 0 && !cyclic && cell.Value != CycleError)
             {
                 continue;
             }
 
-            // An edited cell is compared with what it held before the batch, any other with its value before this walk.
-            var old = before is not null && before.TryGetValue(key, out var was) ? was?.Value ?? CellValue.Empty : cell?.Value ?? CellValue.Empty;
-            if (cell?.Formula is { } formula)
+            var old = flagged[node] == Edited ? before![cell.Key]?.Value ?? CellValue.Empty : cell.Value;
+            if (cell.Formula is { } formula)
             {
                 if (cyclic)
                 {
-                    cell.Value = CellValue.Error(FormulaError.Cycle);
+                    cell.Value = CycleError;
                 }
                 else
                 {
-                    context.At(key);
+                    context.At(cell.Key);
                     try
                     {
                         cell.Value = evaluator.Evaluate(formula.Tree);
@@ -589,58 +609,83 @@ public sealed partial class Workbook
                 }
             }
 
-            var now = cell?.Value ?? CellValue.Empty;
+            var now = cell.Value;
             if (all || now != old)
             {
                 if (!all || now != CellValue.Empty)
                 {
-                    var (sheet, row, column) = Unpack(key);
+                    var (sheet, row, column) = Unpack(cell.Key);
                     changes.Add(new CellChange(sheet, row, column, now));
                 }
 
                 foreach (var dependent in walk.Edges[node])
                 {
-                    flagged[walk.Number[dependent]] = true;
+                    flagged[dependent.Node] |= Flagged;
                 }
             }
+        }
+
+        if (nodes.Count <= KeptWalk)
+        {
+            walk.Clear();
+            _walk = walk;
         }
 
         return changes;
     }
 
+    private const byte Flagged = 1;
+    private const byte Edited = 2 | Flagged;
+    // The most cells a walk's lists are kept for (beyond, they are let go with the walk).
+    private const int KeptWalk = 16_384;
+
     /// <summary>
     /// Tarjan's strongly connected components over the cells reachable from the seeds along precedent-to-dependent
-    /// edges, with an explicit stack (a 100,000-long chain is fine). Nodes are numbered as found; <see cref="Order"/>
-    /// lists them precedents first; members of a component of two or more, or of a self-reference, are cyclic.
+    /// edges, with an explicit stack (a 100,000-long chain is fine). Nodes are numbered as found, in the cells
+    /// themselves (<see cref="Cell.Walk"/>, <see cref="Cell.Node"/>: no lookup per edge); <see cref="Order"/> lists them
+    /// precedents first; members of a component of two or more, or of a self-reference, are cyclic.
     /// </summary>
     private sealed class Walk(Workbook book)
     {
-        public Dictionary<long, int> Number { get; } = [];
+        private readonly List<int> _low = [];
+        private readonly List<bool> _onStack = [];
+        private readonly Stack<int> _stack = new();
+        private readonly Stack<(int Node, int Next)> _work = new();
+        // The components as found (dependents first): their members in one list, and where each one ends.
+        private readonly List<int> _members = [];
+        private readonly List<int> _ends = [];
 
-        public List<long> Keys { get; } = [];
+        public List<Cell> Nodes { get; } = [];
 
-        public List<List<long>> Edges { get; } = [];
+        public List<List<Cell>> Edges { get; } = [];
 
         public List<int> Order { get; } = [];
 
         public List<bool> Cyclic { get; } = [];
 
-        public void Run(List<long> seeds)
+        /// <summary>Empty again, its lists' room kept, no cell held.</summary>
+        public void Clear()
         {
-            var low = new List<int>();
-            var onStack = new List<bool>();
-            var stack = new Stack<int>();
-            var work = new Stack<(int Node, int Next)>();
+            Nodes.Clear();
+            Edges.Clear();
+            Order.Clear();
+            Cyclic.Clear();
+            _low.Clear();
+            _onStack.Clear();
+            _members.Clear();
+            _ends.Clear();
+        }
 
-            // The components as found (dependents first): their members in one list, and where each one ends.
-            var members = new List<int>();
-            var ends = new List<int>();
-            int Discover(long key)
+        public void Run(List<Cell> seeds, int stamp)
+        {
+            var (low, onStack, stack, work, members, ends) = (_low, _onStack, _stack, _work, _members, _ends);
+            int Discover(Cell cell)
             {
-                var n = Keys.Count;
-                Number[key] = n;
-                Keys.Add(key);
-                Edges.Add(book._graph.DependentsOf(key));
+                var n = Nodes.Count;
+                cell.Walk = stamp;
+                cell.Node = n;
+                Nodes.Add(cell);
+                Edges.Add(book.DependentsOf(cell));
                 Cyclic.Add(false);
                 low.Add(n);
                 onStack.Add(true);
@@ -650,7 +695,7 @@ public sealed partial class Workbook
 
             foreach (var seed in seeds)
             {
-                if (Number.ContainsKey(seed))
+                if (seed.Walk == stamp)
                 {
                     continue;
                 }
@@ -663,17 +708,18 @@ public sealed partial class Workbook
                     var descended = false;
                     for (var i = next; i < edges.Count; i++)
                     {
-                        if (!Number.TryGetValue(edges[i], out var to))
+                        var dependent = edges[i];
+                        if (dependent.Walk != stamp)
                         {
                             work.Push((node, i + 1));
-                            work.Push((Discover(edges[i]), 0));
+                            work.Push((Discover(dependent), 0));
                             descended = true;
                             break;
                         }
 
-                        if (onStack[to])
+                        if (onStack[dependent.Node])
                         {
-                            low[node] = Math.Min(low[node], to);
+                            low[node] = Math.Min(low[node], dependent.Node);
                         }
                     }
 
@@ -695,7 +741,7 @@ public sealed partial class Workbook
                         while (member != node);
 
                         ends.Add(members.Count);
-                        if (members.Count - start > 1 || edges.Contains(Keys[node]))
+                        if (members.Count - start > 1 || edges.Contains(Nodes[node]))
                         {
                             for (var m = start; m < members.Count; m++)
                             {
@@ -744,14 +790,27 @@ public sealed partial class Workbook
         return i < 0 ? null : i;
     }
 
-    private sealed class Cell(CellValue value, ParsedFormula? formula)
+    /// <summary>A filled cell: what it shows, its formula, and the formulas that name it.</summary>
+    internal sealed class Cell(CellValue value, ParsedFormula? formula)
     {
         public CellValue Value { get; set; } = value;
 
         public ParsedFormula? Formula { get; } = formula;
+
+        /// <summary>Where it is (<see cref="Workbook.Key(int, int, int)"/>).</summary>
+        public long Key { get; init; }
+
+        /// <summary>The formulas that name this cell: the dependency graph's own list, or null when none does.</summary>
+        public List<Cell>? Dependents { get; set; }
+
+        /// <summary>The recalculation that last reached this cell, and its number in that walk.</summary>
+        public int Walk { get; set; }
+
+        /// <inheritdoc cref="Walk"/>
+        public int Node { get; set; }
     }
 
-    private sealed record ParsedFormula(string Text, FormulaNode Tree, IReadOnlyList<Reference> References, bool IsVolatile)
+    internal sealed record ParsedFormula(string Text, FormulaNode Tree, IReadOnlyList<Reference> References, bool IsVolatile)
     {
         public static ParsedFormula Of(string text, FormulaNode tree) => new(text, tree, global::Groundwork.Grains.Sheets.References.Of(tree, out var isVolatile), isVolatile);
     }

@@ -211,14 +211,28 @@ public sealed class FormulaEvaluator
 
     private int? SheetOf(string? name) => name is null ? _context.Sheet : _context.SheetNamed(name);
 
+    /// <summary>What <see cref="Scalar(Operand)"/> of <see cref="Eval"/> gives, a cell or a number read without an operand between.</summary>
+    private CellValue ScalarOf(FormulaNode node) => node switch
+    {
+        ReferenceNode r => SheetOf(r.Sheet) is { } sheet ? _context.Value(sheet, r.Cell.Row, r.Cell.Column) : CellValue.Error(FormulaError.Ref),
+        NumberNode n => CellValue.Number(n.Value),
+        _ => Scalar(Eval(node, arrays: false)),
+    };
+
     /// <summary>A chain of binary operators: its left spine walked in a loop, its right operands evaluated in turn.</summary>
     private Operand Binary(BinaryNode top, bool arrays)
     {
         if (top.Left is not BinaryNode)
         {
-            // The common case, one operator: no spine to walk.
-            var first = Eval(top.Left, arrays);
-            return !arrays && first.IsError ? first : Combine(top.Operator, first, Eval(top.Right, arrays), arrays);
+            if (!arrays)
+            {
+                // The most common case of all, =A1+1 in a cell: two values, no operands built.
+                var value = ScalarOf(top.Left);
+                return value.IsError ? value : Arithmetic.Apply(top.Operator, value, ScalarOf(top.Right));
+            }
+
+            // One operator: no spine to walk.
+            return Combine(top.Operator, Eval(top.Left, arrays), Eval(top.Right, arrays), arrays);
         }
 
         var spine = new Stack<BinaryNode>();
