@@ -139,7 +139,7 @@ public sealed class WorkbookGrain(
     {
         workbook.EnsureCreated();
         var area = SheetAddress.Range(range, _book).Area;
-        var cells = new List<CellData>();
+        var cells = new CellList.Builder(_prefixes);
         foreach (var cell in _book.Stored(area.Sheet, area.Top, area.Left, area.Bottom, area.Right))
         {
             if (cells.Count == _limits.MaxReadCells)
@@ -147,10 +147,10 @@ public sealed class WorkbookGrain(
                 throw workbook.Limit(nameof(WorkbookOptions.MaxReadCells), _limits.MaxReadCells, _book.Stored(area.Sheet, area.Top, area.Left, area.Bottom, area.Right).Count());
             }
 
-            cells.Add(new CellData(SheetAddress.Format(_prefixes[cell.Sheet], cell.Row, cell.Column), Wire(cell.Value), formulas ? cell.Formula : null));
+            cells.Add(cell.Sheet, cell.Row, cell.Column, Wire(cell.Value), formulas ? cell.Formula : null);
         }
 
-        return Task.FromResult(new RangeData(SheetAddress.Format(_prefixes[area.Sheet], area), State.Version, cells));
+        return Task.FromResult(new RangeData(SheetAddress.Format(_prefixes[area.Sheet], area), State.Version, cells.Build()));
     }
 
     /// <inheritdoc/>
@@ -243,7 +243,7 @@ public sealed class WorkbookGrain(
             State.Sheets.RemoveAt(index);
             State.Sheets.Insert(position, entry);
             Prefixes();
-            return ([], s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetMoved, s.At, s.By, Sheet: entry.Name, Position: position));
+            return (CellList.Empty, s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetMoved, s.At, s.By, Sheet: entry.Name, Position: position));
         });
 
     /// <inheritdoc/>
@@ -342,9 +342,9 @@ public sealed class WorkbookGrain(
     /// touched and the cells to list (<see cref="Listed(HashSet{TileKey}, IEnumerable{CellAt}, IReadOnlyList{CellChange}, bool)"/>); the tiles are rebuilt from the workbook, the change
     /// gets the cells (or the ranges to read again), and the caller gets them too.
     /// </summary>
-    private async Task<WorkbookEdit> ChangeAsync(MutationOptions? options, Func<HashSet<TileKey>, (List<CellData>? Cells, Func<ChangeStamp, WorkbookChange> Change)> apply)
+    private async Task<WorkbookEdit> ChangeAsync(MutationOptions? options, Func<HashSet<TileKey>, (CellList? Cells, Func<ChangeStamp, WorkbookChange> Change)> apply)
     {
-        List<CellData>? cells = null;
+        CellList? cells = null;
         var result = await workbook.MutateAsync(options, () =>
         {
             var dirty = new HashSet<TileKey>();
@@ -359,25 +359,26 @@ public sealed class WorkbookGrain(
     }
 
     /// <summary>What a structural edit lists: the cells it rewrote and the cells whose value changed, all with their formulas.</summary>
-    private List<CellData>? Listed(HashSet<TileKey> dirty, Reshaped reshaped) => Listed(dirty, reshaped.Rewritten, reshaped.Values, formulasOfValues: true);
+    private CellList? Listed(HashSet<TileKey> dirty, Reshaped reshaped) => Listed(dirty, reshaped.Rewritten, reshaped.Values, formulasOfValues: true);
 
     /// <summary>
     /// Marks the tiles of <paramref name="set"/> (cells edited or rewritten) and of <paramref name="values"/> (cells whose
     /// value changed), and lists them for the change: the first with their formulas, the others with theirs when
     /// <paramref name="formulasOfValues"/>. Null when they are more than a change lists (<c>Sheets:MaxChangeCells</c>).
     /// </summary>
-    private List<CellData>? Listed(HashSet<TileKey> dirty, IEnumerable<CellAt> set, IReadOnlyList<CellChange> values, bool formulasOfValues)
+    private CellList? Listed(HashSet<TileKey> dirty, IEnumerable<CellAt> set, IReadOnlyList<CellChange> values, bool formulasOfValues)
     {
         var listed = new Dictionary<CellAt, bool>();
+        var marker = new TileMarker(dirty, State.Sheets);
         foreach (var at in set)
         {
-            Mark(dirty, at);
+            marker.Mark(at.Sheet, at.Row, at.Column);
             listed[at] = true;
         }
 
         foreach (var change in values)
         {
-            Mark(dirty, new CellAt(change.Sheet, change.Row, change.Column));
+            marker.Mark(change.Sheet, change.Row, change.Column);
         }
 
         // A large import lists nothing: every cell changed is already more than a change lists.
@@ -391,10 +392,37 @@ public sealed class WorkbookGrain(
             listed.TryAdd(new CellAt(change.Sheet, change.Row, change.Column), formulasOfValues);
         }
 
-        return listed.Count > _limits.MaxChangeCells ? null : [.. listed.Select(c => Data(c.Key, withFormula: c.Value))];
+        if (listed.Count > _limits.MaxChangeCells)
+        {
+            return null;
+        }
+
+        var cells = new CellList.Builder(_prefixes);
+        foreach (var (at, withFormula) in listed)
+        {
+            cells.Add(at.Sheet, at.Row, at.Column, Wire(_book.Value(at.Sheet, at.Row, at.Column)), withFormula ? _book.Formula(at.Sheet, at.Row, at.Column) : null);
+        }
+
+        return cells.Build();
     }
 
     private void Mark(HashSet<TileKey> dirty, CellAt at) => dirty.Add(TileKey.Of(State.Sheets[at.Sheet].Id, at.Row, at.Column));
+
+    /// <summary>Marks the tiles of cells, the set not asked again for a run of cells in one tile (a change's cells mostly are).</summary>
+    private struct TileMarker(HashSet<TileKey> dirty, List<SheetEntry> sheets)
+    {
+        private TileKey _last = new(-1, -1, -1);
+
+        public void Mark(int sheet, int row, int column)
+        {
+            var key = TileKey.Of(sheets[sheet].Id, row, column);
+            if (key != _last)
+            {
+                dirty.Add(key);
+                _last = key;
+            }
+        }
+    }
 
     /// <summary>Rebuilds the dirty tiles from the workbook: put when they hold cells, removed when they no longer do.</summary>
     private void Flush(HashSet<TileKey> dirty)
@@ -442,9 +470,6 @@ public sealed class WorkbookGrain(
 
         return indexOf;
     }
-
-    private CellData Data(CellAt at, bool withFormula) =>
-        new(SheetAddress.Format(_prefixes[at.Sheet], at.Row, at.Column), Wire(_book.Value(at.Sheet, at.Row, at.Column)), withFormula ? _book.Formula(at.Sheet, at.Row, at.Column) : null);
 
     private static SheetValue Wire(CellValue value) => value.Kind switch
     {

@@ -1,0 +1,69 @@
+using Groundwork.Grains.Storage;
+using Groundwork.Sheets;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Xunit;
+
+namespace Groundwork.Grains.Tests.Sheets;
+
+/// <summary>The compact list a workbook sends its cells in: what goes in comes out, over the wire and through storage.</summary>
+public sealed class CellListTests
+{
+    private static readonly string[] Prefixes = ["Sheet1!", "'Q1 plan'!"];
+
+    private static readonly (int Sheet, int Row, int Column, CellData Cell)[] Cells =
+    [
+        (0, 0, 0, new CellData("Sheet1!A1", new SheetValue(SheetValueKind.Number, -1.5e-300))),
+        (0, 2, 25, new CellData("Sheet1!Z3", new SheetValue(SheetValueKind.Boolean, 1), "=TRUE")),
+        (1, 9, 26, new CellData("'Q1 plan'!AA10", new SheetValue(SheetValueKind.Text, Text: "Grüße — ✓ \"quoted\""), "=\"Grüße\"&\" — ✓\"")),
+        (1, 1_048_575, 16_383, new CellData("'Q1 plan'!XFD1048576", new SheetValue(SheetValueKind.Error, Text: "#N/A"))),
+        (0, 127, 701, new CellData("Sheet1!ZZ128", default)),
+        (0, 128, 702, new CellData("Sheet1!AAA129", new SheetValue(SheetValueKind.Text, Text: ""), "")),
+    ];
+
+    private static CellList Build()
+    {
+        var builder = new CellList.Builder(Prefixes);
+        foreach (var (sheet, row, column, cell) in Cells)
+        {
+            builder.Add(sheet, row, column, cell.Value, cell.Formula);
+        }
+
+        Assert.Equal(Cells.Length, builder.Count);
+        return builder.Build();
+    }
+
+    [Fact]
+    public void Reads_back_every_kind_of_value_address_and_formula()
+    {
+        var list = Build();
+        Assert.Equal(Cells.Length, list.Count);
+        Assert.Equal(Cells.Select(c => c.Cell), list);
+        Assert.Equal(Cells[3].Cell, list[3]);
+    }
+
+    [Fact]
+    public void Crosses_the_wire_as_the_same_cells()
+    {
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        var edit = new WorkbookEdit(new MutationResult(7, null, Cells.Length), Build());
+        var copy = serializer.Deserialize<WorkbookEdit>(serializer.SerializeToArray(edit));
+        Assert.IsType<CellList>(copy!.Cells);
+        Assert.Equal(Cells.Select(c => c.Cell), copy.Cells!);
+    }
+
+    [Fact]
+    public void Is_stored_as_the_cells_it_holds()
+    {
+        var change = new WorkbookChange(3, WorkbookChangeKind.CellsChanged, DateTimeOffset.UnixEpoch, "owner", Cells: Build());
+        var stored = JsonStateSerializer.FromUtf8<WorkbookChange>(new JsonStateSerializer().ToUtf8(change));
+        Assert.Equal(Cells.Select(c => c.Cell), stored.Cells!);
+    }
+
+    [Fact]
+    public void Empty_is_empty()
+    {
+        Assert.Same(CellList.Empty, new CellList.Builder(Prefixes).Build());
+        Assert.Empty(CellList.Empty);
+    }
+}
