@@ -298,8 +298,8 @@ internal sealed class SheetIndex
     /// <summary>Filled cells on <paramref name="sheet"/>.</summary>
     public int Count(int sheet) => _sheets.TryGetValue(sheet, out var columns) ? columns.Values.Sum(rows => rows.Count) : 0;
 
-    /// <summary>The keys of the filled cells of <paramref name="area"/>, row by row.</summary>
-    public IEnumerable<long> In(Area area)
+    /// <summary>The keys of the filled cells of <paramref name="area"/>, row by row (or, without <paramref name="rowOrder"/>, column by column).</summary>
+    public IEnumerable<long> In(Area area, bool rowOrder = true)
     {
         if (!_sheets.TryGetValue(area.Sheet, out var columns))
         {
@@ -326,7 +326,7 @@ internal sealed class SheetIndex
             }
         }
 
-        if (area.Columns > 1)
+        if (rowOrder && area.Columns > 1)
         {
             // Row by row: the key orders by row, then column.
             found.Sort();

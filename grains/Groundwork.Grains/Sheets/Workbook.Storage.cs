@@ -56,10 +56,10 @@ public sealed partial class Workbook
     /// <summary>Filled cells on <paramref name="sheet"/>.</summary>
     public int CellsOn(int sheet) => _index.Count(sheet);
 
-    /// <summary>The filled cells of rows <paramref name="top"/>-<paramref name="bottom"/> and columns <paramref name="left"/>-<paramref name="right"/> of a sheet, row by row, as they would be stored.</summary>
-    public IEnumerable<StoredCell> Stored(int sheet, int top, int left, int bottom, int right)
+    /// <summary>The filled cells of rows <paramref name="top"/>-<paramref name="bottom"/> and columns <paramref name="left"/>-<paramref name="right"/> of a sheet, row by row (or, without <paramref name="rowOrder"/>, column by column, which costs no sort), as they would be stored.</summary>
+    public IEnumerable<StoredCell> Stored(int sheet, int top, int left, int bottom, int right, bool rowOrder = true)
     {
-        foreach (var key in _index.In(new Area(sheet, top, left, bottom, right)))
+        foreach (var key in _index.In(new Area(sheet, top, left, bottom, right), rowOrder))
         {
             var cell = _cells[key];
             var (s, row, column) = Unpack(key);

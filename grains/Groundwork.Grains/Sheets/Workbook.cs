@@ -137,17 +137,14 @@ public sealed partial class Workbook
             parsed[Key(edit.Sheet, edit.Row, edit.Column)] = Parse(edit.Input);
         }
 
-        var previous = new Dictionary<long, Cell?>(parsed.Count);
-        foreach (var key in parsed.Keys)
-        {
-            previous[key] = _cells.GetValueOrDefault(key);
-        }
-
+        // The same dictionary then holds what each edited cell held before (the parsed cells are in the workbook).
         _cells.EnsureCapacity(_cells.Count + parsed.Count);
         foreach (var (key, cell) in parsed)
         {
-            Put(key, cell);
+            parsed[key] = Put(key, cell);
         }
+
+        var previous = parsed;
 
         List<CellChange> changes;
         try
@@ -481,7 +478,8 @@ public sealed partial class Workbook
         return CellValue.TryParseError(input, out var error) ? CellValue.Error(error) : CellValue.Text(input);
     }
 
-    private void Put(long key, Cell? cell)
+    /// <summary>Puts <paramref name="cell"/> (a cell no workbook holds: new, or one this workbook let go) at <paramref name="key"/>, or empties it; returns the cell let go.</summary>
+    private Cell? Put(long key, Cell? cell)
     {
         if (_cells.Remove(key, out var old))
         {
@@ -495,20 +493,23 @@ public sealed partial class Workbook
 
         if (cell is null)
         {
-            return;
+            return old;
         }
 
-        var copy = new Cell(cell.Value, cell.Formula) { Key = key, Dependents = _graph.Naming(key) };
-        _cells[key] = copy;
+        cell.Key = key;
+        cell.Dependents = _graph.Naming(key);
+        _cells[key] = cell;
         _index.Add(key);
-        if (copy.Formula is not null)
+        if (cell.Formula is not null)
         {
-            _graph.Add(copy, copy.Formula.References, this);
-            if (copy.Formula.IsVolatile)
+            _graph.Add(cell, cell.Formula.References, this);
+            if (cell.Formula.IsVolatile)
             {
                 _volatile.Add(key);
             }
         }
+
+        return old;
     }
 
     /// <summary>The graph made or dropped the list of formulas that name <paramref name="key"/>: the cell there holds it.</summary>
@@ -798,7 +799,7 @@ public sealed partial class Workbook
         public ParsedFormula? Formula { get; } = formula;
 
         /// <summary>Where it is (<see cref="Workbook.Key(int, int, int)"/>).</summary>
-        public long Key { get; init; }
+        public long Key { get; set; }
 
         /// <summary>The formulas that name this cell: the dependency graph's own list, or null when none does.</summary>
         public List<Cell>? Dependents { get; set; }

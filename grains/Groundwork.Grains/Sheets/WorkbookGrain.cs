@@ -299,7 +299,7 @@ public sealed class WorkbookGrain(
             var batch = edits();
             var changes = _book.Apply(batch);
             // Edited cells are listed even when their value stayed (a formula that gives what the constant was).
-            return (Listed(dirty, batch.Select(e => new CellAt(e.Sheet, e.Row, e.Column)), changes, formulasOfValues: false),
+            return (Listed(dirty, batch, static e => new CellAt(e.Sheet, e.Row, e.Column), changes, formulasOfValues: false),
                 s => new WorkbookChange(s.Sequence, WorkbookChangeKind.CellsChanged, s.At, s.By));
         });
 
@@ -339,7 +339,7 @@ public sealed class WorkbookGrain(
 
     /// <summary>
     /// Runs a mutation of the cells or sheets: <paramref name="apply"/> changes the workbook and names the tiles it
-    /// touched and the cells to list (<see cref="Listed(HashSet{TileKey}, IEnumerable{CellAt}, IReadOnlyList{CellChange}, bool)"/>); the tiles are rebuilt from the workbook, the change
+    /// touched and the cells to list (<see cref="Listed{T}(HashSet{TileKey}, IReadOnlyList{T}, Func{T, CellAt}, IReadOnlyList{CellChange}, bool)"/>); the tiles are rebuilt from the workbook, the change
     /// gets the cells (or the ranges to read again), and the caller gets them too.
     /// </summary>
     private async Task<WorkbookEdit> ChangeAsync(MutationOptions? options, Func<HashSet<TileKey>, (CellList? Cells, Func<ChangeStamp, WorkbookChange> Change)> apply)
@@ -359,21 +359,20 @@ public sealed class WorkbookGrain(
     }
 
     /// <summary>What a structural edit lists: the cells it rewrote and the cells whose value changed, all with their formulas.</summary>
-    private CellList? Listed(HashSet<TileKey> dirty, Reshaped reshaped) => Listed(dirty, reshaped.Rewritten, reshaped.Values, formulasOfValues: true);
+    private CellList? Listed(HashSet<TileKey> dirty, Reshaped reshaped) => Listed(dirty, reshaped.Rewritten, static at => at, reshaped.Values, formulasOfValues: true);
 
     /// <summary>
     /// Marks the tiles of <paramref name="set"/> (cells edited or rewritten) and of <paramref name="values"/> (cells whose
     /// value changed), and lists them for the change: the first with their formulas, the others with theirs when
     /// <paramref name="formulasOfValues"/>. Null when they are more than a change lists (<c>Sheets:MaxChangeCells</c>).
     /// </summary>
-    private CellList? Listed(HashSet<TileKey> dirty, IEnumerable<CellAt> set, IReadOnlyList<CellChange> values, bool formulasOfValues)
+    private CellList? Listed<T>(HashSet<TileKey> dirty, IReadOnlyList<T> set, Func<T, CellAt> place, IReadOnlyList<CellChange> values, bool formulasOfValues)
     {
-        var listed = new Dictionary<CellAt, bool>();
         var marker = new TileMarker(dirty, State.Sheets);
-        foreach (var at in set)
+        foreach (var item in set)
         {
+            var at = place(item);
             marker.Mark(at.Sheet, at.Row, at.Column);
-            listed[at] = true;
         }
 
         foreach (var change in values)
@@ -381,10 +380,17 @@ public sealed class WorkbookGrain(
             marker.Mark(change.Sheet, change.Row, change.Column);
         }
 
-        // A large import lists nothing: every cell changed is already more than a change lists.
-        if (values.Count > _limits.MaxChangeCells || listed.Count > _limits.MaxChangeCells)
+        // A large import lists nothing: its cells alone are more than a change lists (a batch that names one cell
+        // many times over counts each time: its change says what to read again instead).
+        if (values.Count > _limits.MaxChangeCells || set.Count > _limits.MaxChangeCells)
         {
             return null;
+        }
+
+        var listed = new Dictionary<CellAt, bool>(set.Count + values.Count);
+        foreach (var item in set)
+        {
+            listed[place(item)] = true;
         }
 
         foreach (var change in values)
@@ -433,7 +439,7 @@ public sealed class WorkbookGrain(
             var tile = new SheetTile();
             if (indexOf.TryGetValue(key.Sheet, out var sheet))
             {
-                foreach (var cell in _book.Stored(sheet, key.Top, key.Left, key.Top + SheetTile.Rows - 1, key.Left + SheetTile.Columns - 1))
+                foreach (var cell in _book.Stored(sheet, key.Top, key.Left, key.Top + SheetTile.Rows - 1, key.Left + SheetTile.Columns - 1, rowOrder: false))
                 {
                     tile.Cells.Add(new TileCell(SheetTile.Place(cell.Row, cell.Column), cell.Formula, cell.Value));
                 }

@@ -41,7 +41,7 @@ public sealed class SheetTile
     /// <summary>Columns in a tile.</summary>
     public const int Columns = 16;
 
-    /// <summary>The cells, in place order.</summary>
+    /// <summary>The cells, column by column (each says its place).</summary>
     public List<TileCell> Cells { get; } = [];
 
     /// <summary>A cell's place in its tile.</summary>
