@@ -554,9 +554,9 @@ public sealed partial class Workbook
             }
         }
 
-        // The walk's lists are kept for the next recalculation unless they grew large.
-        var walk = _walk ?? new Walk(this);
-        _walk = null;
+        // The walk's lists are kept for the next recalculation: a large one would otherwise allocate them anew each
+        // time, on the large object heap, and bring on full collections of the whole workbook.
+        var walk = _walk ??= new Walk(this);
         walk.Run(walked, ++_walks);
         var nodes = walk.Nodes;
         if (!all && nodes.Count > _limits.MaxRecalculatedCells)
@@ -566,7 +566,7 @@ public sealed partial class Workbook
 
         // Which cells to evaluate: seeds and the dependents of a changed value; an edited seed is compared with what
         // it held before the batch, any other cell with its value before this walk.
-        var flagged = new byte[nodes.Count];
+        var flagged = walk.Flags();
         foreach (var seed in walked)
         {
             flagged[seed.Node] = before is not null && before.ContainsKey(seed.Key) ? Edited : Flagged;
@@ -626,19 +626,12 @@ public sealed partial class Workbook
             }
         }
 
-        if (nodes.Count <= KeptWalk)
-        {
-            walk.Clear();
-            _walk = walk;
-        }
-
+        walk.Clear();
         return changes;
     }
 
     private const byte Flagged = 1;
     private const byte Edited = 2 | Flagged;
-    // The most cells a walk's lists are kept for (beyond, they are let go with the walk).
-    private const int KeptWalk = 16_384;
 
     /// <summary>
     /// Tarjan's strongly connected components over the cells reachable from the seeds along precedent-to-dependent
@@ -664,6 +657,23 @@ public sealed partial class Workbook
 
         public List<bool> Cyclic { get; } = [];
 
+        private byte[] _flags = [];
+
+        /// <summary>A flag per node, all clear.</summary>
+        public byte[] Flags()
+        {
+            if (_flags.Length < Nodes.Count)
+            {
+                _flags = new byte[Math.Max(Nodes.Count, _flags.Length * 2)];
+            }
+            else
+            {
+                Array.Clear(_flags, 0, Nodes.Count);
+            }
+
+            return _flags;
+        }
+
         /// <summary>Empty again, its lists' room kept, no cell held.</summary>
         public void Clear()
         {
@@ -679,6 +689,10 @@ public sealed partial class Workbook
 
         public void Run(List<Cell> seeds, int stamp)
         {
+            // Cleared after every walk, and here too: a walk that ended in a refusal left its nodes.
+            Clear();
+            _stack.Clear();
+            _work.Clear();
             var (low, onStack, stack, work, members, ends) = (_low, _onStack, _stack, _work, _members, _ends);
             int Discover(Cell cell)
             {
