@@ -108,6 +108,10 @@ public sealed class RecalculationTests
         Assert.Equal(CellValue.Empty, At(book, "A4"));
         Assert.Null(book.Formula(0, 3, 0));
         Assert.Equal(CellValue.Number(3), At(book, "A3"));
+
+        // The refused walk left nothing behind: the next batch recalculates as if it never ran.
+        Set(book, ("A1", "2"));
+        Assert.Equal(CellValue.Number(4), At(book, "A3"));
     }
 
     [Fact]
