@@ -13,7 +13,8 @@ namespace Groundwork.Grains.Tests.Kit;
 /// </summary>
 public sealed class ElementPageTests
 {
-    private static readonly JsonSerializerOptions Plain = new(JsonSerializerDefaults.General);
+    // As the state serializer writes (only what JSON needs escaped).
+    private static readonly JsonSerializerOptions Plain = new(JsonSerializerDefaults.General) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static string Expected(ItemPage page) => JsonSerializer.Serialize(new { page.Items }, Plain);
 
