@@ -75,6 +75,16 @@ public sealed class WorkbookOptions : ResourceOptions
     public int MaxTitleLength { get; set; } = 200;
 
     /// <summary>The time zone NOW and TODAY read the silo's clock in (an IANA or Windows id). Default UTC.</summary>
-    [Required]
+    [Required, KnownTimeZone]
     public string TimeZone { get; set; } = "UTC";
+}
+
+/// <summary>Refuses, at start, a time zone id this machine does not know (rather than at a workbook's first activation).</summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class KnownTimeZoneAttribute : ValidationAttribute
+{
+    protected override ValidationResult? IsValid(object? value, ValidationContext validationContext) =>
+        value is not string id || TimeZoneInfo.TryFindSystemTimeZoneById(id, out _)
+            ? ValidationResult.Success
+            : new ValidationResult($"{WorkbookOptions.SectionName}:{validationContext.MemberName} '{id}' is not a time zone this machine knows: use an IANA id such as Europe/Paris, or UTC", [validationContext.MemberName!]);
 }
