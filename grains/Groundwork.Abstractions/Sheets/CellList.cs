@@ -45,33 +45,76 @@ public sealed class CellList : IReadOnlyList<CellData>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>Reads the cells as encoded, their addresses into a buffer of the caller's (for writing them in another form without making a string per address).</summary>
+    public Reader Read() => new(this);
+
     // Two readers racing here decode the same cells; either array is right.
     private CellData[] Cells() => _cells ??= Decode();
 
     private CellData[] Decode()
     {
         var cells = new CellData[_count];
-        var data = _data.AsSpan();
-        var at = 0;
-        Span<char> address = stackalloc char[16];
-        for (var i = 0; i < cells.Length; i++)
+        var reader = Read();
+        Span<char> address = stackalloc char[MaxAddressLength];
+        for (var i = 0; reader.Next(); i++)
         {
-            var sheet = (int)ReadNumber(data, ref at);
-            var row = (int)ReadNumber(data, ref at);
-            var column = (int)ReadNumber(data, ref at);
-            var kind = (SheetValueKind)data[at++];
-            var value = kind switch
-            {
-                SheetValueKind.Number or SheetValueKind.Boolean => new SheetValue(kind, BinaryPrimitives.ReadDoubleLittleEndian(data[at..(at += 8)])),
-                SheetValueKind.Text or SheetValueKind.Error => new SheetValue(kind, Text: ReadText(data, ref at)),
-                _ => default,
-            };
-            var formula = data[at++] == 1 ? ReadText(data, ref at) : null;
-            var written = Address(address, column, row);
-            cells[i] = new CellData(string.Concat(_sheets[sheet], address[..written]), value, formula);
+            var written = reader.Address(address);
+            cells[i] = new CellData(address[..written].ToString(), reader.Value, reader.Formula);
         }
 
         return cells;
+    }
+
+    /// <summary>The longest address a cell of this list has, in characters.</summary>
+    public int MaxAddressLength => (_sheets.Length == 0 ? 0 : _sheets.Max(s => s.Length)) + 3 + 7;
+
+    /// <summary>The cells of a <see cref="CellList"/> one by one, as encoded.</summary>
+    public struct Reader
+    {
+        private readonly CellList _list;
+        private int _at;
+        private int _sheet;
+        private int _row;
+        private int _column;
+
+        internal Reader(CellList list) => _list = list;
+
+        /// <summary>The current cell's value.</summary>
+        public SheetValue Value { get; private set; }
+
+        /// <summary>The current cell's formula, when it is listed with it.</summary>
+        public string? Formula { get; private set; }
+
+        /// <summary>Moves to the next cell; false past the last.</summary>
+        public bool Next()
+        {
+            var data = _list._data.AsSpan();
+            if (_at >= data.Length)
+            {
+                return false;
+            }
+
+            _sheet = (int)ReadNumber(data, ref _at);
+            _row = (int)ReadNumber(data, ref _at);
+            _column = (int)ReadNumber(data, ref _at);
+            var kind = (SheetValueKind)data[_at++];
+            Value = kind switch
+            {
+                SheetValueKind.Number or SheetValueKind.Boolean => new SheetValue(kind, BinaryPrimitives.ReadDoubleLittleEndian(data[_at..(_at += 8)])),
+                SheetValueKind.Text or SheetValueKind.Error => new SheetValue(kind, Text: ReadText(data, ref _at)),
+                _ => default,
+            };
+            Formula = data[_at++] == 1 ? ReadText(data, ref _at) : null;
+            return true;
+        }
+
+        /// <summary>Writes the current cell's address (<c>Sheet1!B3</c>) into <paramref name="into"/>, at least <see cref="MaxAddressLength"/> long; returns its length.</summary>
+        public readonly int Address(Span<char> into)
+        {
+            var prefix = _list._sheets[_sheet];
+            prefix.CopyTo(into);
+            return prefix.Length + CellList.Address(into[prefix.Length..], _column, _row);
+        }
     }
 
     /// <summary>A1-style column letters and the row number, one-based (<c>B3</c>), into <paramref name="into"/>.</summary>

@@ -197,23 +197,75 @@ internal sealed class CellDataConverter : JsonConverter<Groundwork.Sheets.CellDa
         return new Groundwork.Sheets.CellData(cell, value, formula);
     }
 
-    public override void Write(Utf8JsonWriter writer, Groundwork.Sheets.CellData value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, Groundwork.Sheets.CellData value, JsonSerializerOptions options) =>
+        Write(writer, value.Cell, value.Value, value.Formula);
+
+    /// <summary>One cell as its array, its address given as characters.</summary>
+    public static void Write(Utf8JsonWriter writer, ReadOnlySpan<char> address, Groundwork.Sheets.SheetValue value, string? formula)
     {
         writer.WriteStartArray();
-        writer.WriteStringValue(value.Cell);
-        writer.WriteNumberValue((byte)value.Value.Kind);
-        if (value.Value.Kind is Groundwork.Sheets.SheetValueKind.Text or Groundwork.Sheets.SheetValueKind.Error)
+        writer.WriteStringValue(address);
+        writer.WriteNumberValue((byte)value.Kind);
+        if (value.Kind is Groundwork.Sheets.SheetValueKind.Text or Groundwork.Sheets.SheetValueKind.Error)
         {
-            writer.WriteStringValue(value.Value.Text ?? "");
+            writer.WriteStringValue(value.Text ?? "");
         }
         else
         {
-            writer.WriteNumberValue(value.Value.Number);
+            writer.WriteNumberValue(value.Number);
         }
 
-        if (value.Formula is { } formula)
+        if (formula is not null)
         {
             writer.WriteStringValue(formula);
+        }
+
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>
+/// A list of cells as an array of <see cref="CellDataConverter"/>'s arrays; a <see cref="Groundwork.Sheets.CellList"/>
+/// is written straight from its encoding (no string made per address). Read back as a list.
+/// </summary>
+internal sealed class CellListConverter : JsonConverter<IReadOnlyList<Groundwork.Sheets.CellData>>
+{
+    private static readonly CellDataConverter Cell = new();
+
+    public override IReadOnlyList<Groundwork.Sheets.CellData> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("stored cells: expected an array");
+        }
+
+        var cells = new List<Groundwork.Sheets.CellData>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            cells.Add(Cell.Read(ref reader, typeof(Groundwork.Sheets.CellData), options));
+        }
+
+        return cells;
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<Groundwork.Sheets.CellData> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        if (value is Groundwork.Sheets.CellList list)
+        {
+            var cells = list.Read();
+            Span<char> address = stackalloc char[list.MaxAddressLength];
+            while (cells.Next())
+            {
+                CellDataConverter.Write(writer, address[..cells.Address(address)], cells.Value, cells.Formula);
+            }
+        }
+        else
+        {
+            foreach (var cell in value)
+            {
+                CellDataConverter.Write(writer, cell.Cell, cell.Value, cell.Formula);
+            }
         }
 
         writer.WriteEndArray();

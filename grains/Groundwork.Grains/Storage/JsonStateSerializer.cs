@@ -18,7 +18,7 @@ public sealed class JsonStateSerializer(int maxStateBytes = SqliteStorageOptions
         // text beyond ASCII, as they are (the default writes each as \u002B, six bytes, and costs a sheet's tiles a
         // fifth of their size and of their write).
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new Resources.ElementPageConverterFactory(), new Sheets.CellDataConverter() },
+        Converters = { new Resources.ElementPageConverterFactory(), new Sheets.CellDataConverter(), new Sheets.CellListConverter() },
     };
 
     // Providers fold a serializer's exception into their own (the Redis provider keeps only its message), so the
