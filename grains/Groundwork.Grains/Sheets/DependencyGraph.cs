@@ -298,15 +298,14 @@ internal sealed class SheetIndex
     /// <summary>Filled cells on <paramref name="sheet"/>.</summary>
     public int Count(int sheet) => _sheets.TryGetValue(sheet, out var columns) ? columns.Values.Sum(rows => rows.Count) : 0;
 
-    /// <summary>The keys of the filled cells of <paramref name="area"/>, row by row (or, without <paramref name="rowOrder"/>, column by column).</summary>
-    public IEnumerable<long> In(Area area, bool rowOrder = true)
+    /// <summary>Appends the keys of the filled cells of <paramref name="area"/> to <paramref name="into"/>, column by column.</summary>
+    public void Keys(Area area, List<long> into)
     {
         if (!_sheets.TryGetValue(area.Sheet, out var columns))
         {
-            return [];
+            return;
         }
 
-        var found = new List<long>();
         foreach (var (column, rows) in columns)
         {
             if (column < area.Left)
@@ -322,11 +321,17 @@ internal sealed class SheetIndex
             var at = rows.BinarySearch(area.Top);
             for (var i = at < 0 ? ~at : at; i < rows.Count && rows[i] <= area.Bottom; i++)
             {
-                found.Add(Workbook.Key(area.Sheet, rows[i], column));
+                into.Add(Workbook.Key(area.Sheet, rows[i], column));
             }
         }
+    }
 
-        if (rowOrder && area.Columns > 1)
+    /// <summary>The keys of the filled cells of <paramref name="area"/>, row by row.</summary>
+    public IEnumerable<long> In(Area area)
+    {
+        var found = new List<long>();
+        Keys(area, found);
+        if (area.Columns > 1)
         {
             // Row by row: the key orders by row, then column.
             found.Sort();

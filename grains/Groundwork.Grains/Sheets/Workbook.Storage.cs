@@ -17,6 +17,9 @@ public sealed record Reshaped(IReadOnlyList<CellChange> Values, IReadOnlyList<Ce
 
 public sealed partial class Workbook
 {
+    // The keys of the tile being stored (kept: a large edit stores hundreds of tiles).
+    private readonly List<long> _tileKeys = [];
+
     /// <summary>
     /// A workbook as it was stored: its sheets and cells with the values they showed, the dependency graph built from
     /// the formulas, nothing recalculated. Volatile formulas are recomputed by the next batch, as always.
@@ -53,13 +56,34 @@ public sealed partial class Workbook
         return book;
     }
 
+    /// <summary>
+    /// Appends the filled cells of the <see cref="SheetTile"/> whose first row and column are <paramref name="top"/> and
+    /// <paramref name="left"/> on <paramref name="sheet"/> to <paramref name="into"/>, column by column, as stored.
+    /// </summary>
+    public void Tile(int sheet, int top, int left, List<TileCell> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var keys = _tileKeys;
+        keys.Clear();
+        _index.Keys(new Area(sheet, top, left, top + SheetTile.Rows - 1, left + SheetTile.Columns - 1), keys);
+        into.EnsureCapacity(into.Count + keys.Count);
+        foreach (var key in keys)
+        {
+            var cell = _cells[key];
+            var (_, row, column) = Unpack(key);
+            into.Add(new TileCell(SheetTile.Place(row, column), cell.Formula?.Text, cell.Value));
+        }
+
+        keys.Clear();
+    }
+
     /// <summary>Filled cells on <paramref name="sheet"/>.</summary>
     public int CellsOn(int sheet) => _index.Count(sheet);
 
-    /// <summary>The filled cells of rows <paramref name="top"/>-<paramref name="bottom"/> and columns <paramref name="left"/>-<paramref name="right"/> of a sheet, row by row (or, without <paramref name="rowOrder"/>, column by column, which costs no sort), as they would be stored.</summary>
-    public IEnumerable<StoredCell> Stored(int sheet, int top, int left, int bottom, int right, bool rowOrder = true)
+    /// <summary>The filled cells of rows <paramref name="top"/>-<paramref name="bottom"/> and columns <paramref name="left"/>-<paramref name="right"/> of a sheet, row by row, as they would be stored.</summary>
+    public IEnumerable<StoredCell> Stored(int sheet, int top, int left, int bottom, int right)
     {
-        foreach (var key in _index.In(new Area(sheet, top, left, bottom, right), rowOrder))
+        foreach (var key in _index.In(new Area(sheet, top, left, bottom, right)))
         {
             var cell = _cells[key];
             var (s, row, column) = Unpack(key);

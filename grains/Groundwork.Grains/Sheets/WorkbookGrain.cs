@@ -439,10 +439,7 @@ public sealed class WorkbookGrain(
             var tile = new SheetTile();
             if (indexOf.TryGetValue(key.Sheet, out var sheet))
             {
-                foreach (var cell in _book.Stored(sheet, key.Top, key.Left, key.Top + SheetTile.Rows - 1, key.Left + SheetTile.Columns - 1, rowOrder: false))
-                {
-                    tile.Cells.Add(new TileCell(SheetTile.Place(cell.Row, cell.Column), cell.Formula, cell.Value));
-                }
+                _book.Tile(sheet, key.Top, key.Left, tile.Cells);
             }
 
             if (tile.Cells.Count > 0)
