@@ -58,9 +58,10 @@ public sealed partial class Workbook
 
     /// <summary>
     /// Appends the filled cells of the <see cref="SheetTile"/> whose first row and column are <paramref name="top"/> and
-    /// <paramref name="left"/> on <paramref name="sheet"/> to <paramref name="into"/>, column by column, as stored.
+    /// <paramref name="left"/> on <paramref name="sheet"/> to <paramref name="into"/>, column by column, as stored; with
+    /// <paramref name="formulaValues"/>, only the cells that hold formulas, with their values and without their text.
     /// </summary>
-    public void Tile(int sheet, int top, int left, List<TileCell> into)
+    public void Tile(int sheet, int top, int left, List<TileCell> into, bool formulaValues = false)
     {
         ArgumentNullException.ThrowIfNull(into);
         var keys = _tileKeys;
@@ -70,8 +71,13 @@ public sealed partial class Workbook
         foreach (var key in keys)
         {
             var cell = _cells[key];
+            if (formulaValues && cell.Formula is null)
+            {
+                continue;
+            }
+
             var (_, row, column) = Unpack(key);
-            into.Add(new TileCell(SheetTile.Place(row, column), cell.Formula?.Text, cell.Value));
+            into.Add(new TileCell(SheetTile.Place(row, column), formulaValues ? null : cell.Formula?.Text, cell.Value));
         }
 
         keys.Clear();

@@ -19,12 +19,20 @@ public sealed class WorkbookGrain(
     TimeProvider time) : Grain, IWorkbookGrain
 {
     private const string TileCollection = "tiles";
+    private const string ValueCollection = "values";
 
     private readonly WorkbookOptions _limits = options.Value;
     private Workbook _book = null!;
     private ChunkSet<SheetTile> _tiles = null!;
-    // The tiles stored now, so that a tile left empty is deleted and a removed sheet's tiles go with it.
+    // The values of a tile's formulas, stored apart when a recalculation changed them and nothing else of the tile.
+    private ChunkSet<SheetTile> _values = null!;
+    // The tiles stored now, so that a tile left empty is deleted and a removed sheet's tiles go with it; likewise the
+    // value tiles.
     private readonly HashSet<TileKey> _stored = [];
+    private readonly HashSet<TileKey> _storedValues = [];
+    // The tiles of the mutation under way whose formulas' values changed (the tiles whose cells changed are the
+    // mutation's own set).
+    private readonly HashSet<TileKey> _recalculated = [];
     // Each sheet's prefix in addresses (Sheet1!, 'Q1 plan'!), in sheet order.
     private List<string> _prefixes = [];
 
@@ -37,10 +45,20 @@ public sealed class WorkbookGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _tiles = workbook.Chunks<SheetTile>(TileCollection);
+        _values = workbook.Chunks<SheetTile>(ValueCollection);
         if (!State.Created)
         {
             _book = NewBook();
             return;
+        }
+
+        // Values recalculated since their tile was written, by tile and place: they win over the tile's own.
+        var recalculated = new Dictionary<TileKey, Dictionary<int, CellValue>>();
+        foreach (var (id, values) in await _values.ReadAllAsync())
+        {
+            var key = TileKey.Parse(id);
+            _storedValues.Add(key);
+            recalculated[key] = values.Cells.ToDictionary(c => c.Place, c => c.Value);
         }
 
         var indexOf = SheetIndexById();
@@ -54,9 +72,11 @@ public sealed class WorkbookGrain(
                 continue;
             }
 
+            var values = recalculated.GetValueOrDefault(key);
             foreach (var cell in tile.Cells)
             {
-                cells.Add(new StoredCell(sheet, key.Top + cell.Place / SheetTile.Columns, key.Left + cell.Place % SheetTile.Columns, cell.Formula, cell.Value));
+                var value = cell.Formula is not null && values is not null && values.TryGetValue(cell.Place, out var newer) ? newer : cell.Value;
+                cells.Add(new StoredCell(sheet, key.Top + cell.Place / SheetTile.Columns, key.Left + cell.Place % SheetTile.Columns, cell.Formula, value));
             }
         }
 
@@ -261,6 +281,12 @@ public sealed class WorkbookGrain(
                 _stored.Remove(key);
             }
 
+            foreach (var key in _storedValues.Where(key => key.Sheet == entry.Id).ToList())
+            {
+                _values.Remove(key.Id);
+                _storedValues.Remove(key);
+            }
+
             return (Listed(dirty, reshaped), s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetRemoved, s.At, s.By, Sheet: entry.Name));
         });
 
@@ -348,11 +374,14 @@ public sealed class WorkbookGrain(
         var result = await workbook.MutateAsync(options, () =>
         {
             var dirty = new HashSet<TileKey>();
+            _recalculated.Clear();
             var (listed, change) = apply(dirty);
-            var reload = listed is null ? Reload(dirty) : null;
+            _recalculated.ExceptWith(dirty);
+            var reload = listed is null ? Reload(dirty.Concat(_recalculated)) : null;
+            var tiles = dirty.Count + _recalculated.Count;
             Flush(dirty);
             cells = listed;
-            return new Applied<WorkbookChange>(s => change(s) with { Cells = listed, Reload = reload }, Count: listed?.Count ?? dirty.Count);
+            return new Applied<WorkbookChange>(s => change(s) with { Cells = listed, Reload = reload }, Count: listed?.Count ?? tiles);
         });
 
         return new WorkbookEdit(result, result.Replayed ? null : cells);
@@ -375,9 +404,11 @@ public sealed class WorkbookGrain(
             marker.Mark(at.Sheet, at.Row, at.Column);
         }
 
+        // A value that changed alone (a formula recalculated) marks its tile's values, not the tile.
+        var recalculated = new TileMarker(_recalculated, State.Sheets);
         foreach (var change in values)
         {
-            marker.Mark(change.Sheet, change.Row, change.Column);
+            recalculated.Mark(change.Sheet, change.Row, change.Column);
         }
 
         // A large import lists nothing: its cells alone are more than a change lists (a batch that names one cell
@@ -430,7 +461,11 @@ public sealed class WorkbookGrain(
         }
     }
 
-    /// <summary>Rebuilds the dirty tiles from the workbook: put when they hold cells, removed when they no longer do.</summary>
+    /// <summary>
+    /// Rebuilds the dirty tiles from the workbook (put when they hold cells, removed when they no longer do; a tile
+    /// written holds every value, so its value tile goes), then the value tiles of the tiles whose formulas' values
+    /// alone changed: a recalculation writes values, not every formula's text again.
+    /// </summary>
     private void Flush(HashSet<TileKey> dirty)
     {
         var indexOf = SheetIndexById();
@@ -451,11 +486,35 @@ public sealed class WorkbookGrain(
             {
                 _tiles.Remove(key.Id);
             }
+
+            if (_storedValues.Remove(key))
+            {
+                _values.Remove(key.Id);
+            }
+        }
+
+        foreach (var key in _recalculated)
+        {
+            var values = new SheetTile();
+            if (indexOf.TryGetValue(key.Sheet, out var sheet))
+            {
+                _book.Tile(sheet, key.Top, key.Left, values.Cells, formulaValues: true);
+            }
+
+            if (values.Cells.Count > 0)
+            {
+                _values.Put(key.Id, values);
+                _storedValues.Add(key);
+            }
+            else if (_storedValues.Remove(key))
+            {
+                _values.Remove(key.Id);
+            }
         }
     }
 
     /// <summary>The ranges of the dirty tiles, for a change with too many cells to list.</summary>
-    private List<string> Reload(HashSet<TileKey> dirty)
+    private List<string> Reload(IEnumerable<TileKey> dirty)
     {
         var indexOf = SheetIndexById();
         return [.. dirty.Where(t => indexOf.ContainsKey(t.Sheet)).OrderBy(t => (t.Sheet, t.Row, t.Column)).Select(t => SheetAddress.Format(_prefixes[indexOf[t.Sheet]],

@@ -30,7 +30,9 @@ public sealed record SheetEntry(int Id, string Name);
 /// The filled cells of one tile of a sheet, <see cref="Rows"/> rows by <see cref="Columns"/> columns (collection
 /// <c>tiles</c>, chunk id <c>{sheet id}:{tile row}:{tile column}</c>): each cell's place in the tile, its formula (none
 /// for a constant) and the value it shows, so an activation reads values without recalculating. Stored as a compact
-/// JSON array of <c>[place, kind, value]</c> or <c>[place, kind, value, formula]</c>.
+/// JSON array of <c>[place, kind, value]</c> or <c>[place, kind, value, formula]</c>. The same shape, formulas left
+/// out, holds a value tile (collection <c>values</c>, same chunk id): the values of a tile's formulas written when a
+/// recalculation changed them and nothing else of the tile; they win over the tile's own until it is written again.
 /// </summary>
 [JsonConverter(typeof(SheetTileConverter))]
 public sealed class SheetTile

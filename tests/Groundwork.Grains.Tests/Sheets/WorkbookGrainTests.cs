@@ -121,6 +121,45 @@ public sealed class WorkbookGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Recalculated_values_stored_apart_from_their_tiles_survive_activations_and_later_edits()
+    {
+        var (book, tenant, _) = await NewWorkbookAsync();
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            // A1 in the first tile; its dependents in tiles of other rows (257+) and columns (Q+), and one beside it.
+            await book.EditAsync([new("A1", "1"), new("B1", "=A1+1"), new("A300", "=A1*10"), new("Q2", "=A300+B1"), new("R600", "=SUM(A1:A300)"), new("S600", "7")]);
+            async Task<Dictionary<string, string>> Values() => Shown(await book.ReadAsync("A1:S601"));
+
+            // Only values change in the tiles of A300, Q2 and R600: a second activation reads them back from their value tiles.
+            await book.EditAsync([new("A1", "2")]);
+            var recalculated = await Values();
+            Assert.Equal(("20", "23", "22"), (recalculated["Sheet1!A300"], recalculated["Sheet1!Q2"], recalculated["Sheet1!R600"]));
+            await fixture.Cluster.DeactivateAsync(book);
+            Assert.Equal(recalculated, await Values());
+
+            // An input edit in a tile with a value tile rewrites the tile with every value; the stale value tile goes
+            // (R600's tile has a value tile of 33, then is rewritten with 55 beside the edit of S601).
+            await book.EditAsync([new("A1", "3")]);
+            await book.EditAsync([new("A1", "5"), new("S601", "8")]);
+            await fixture.Cluster.DeactivateAsync(book);
+            var later = await Values();
+            Assert.Equal(("50", "56", "55", "8"), (later["Sheet1!A300"], later["Sheet1!Q2"], later["Sheet1!R600"], later["Sheet1!S601"]));
+
+            // A tile emptied of its cells goes with its values; the formulas reading it see empty cells after a new activation.
+            await book.ClearAsync("A300");
+            await book.EditAsync([new("A1", "4")]);
+            await fixture.Cluster.DeactivateAsync(book);
+            var cleared = await Values();
+            Assert.False(cleared.ContainsKey("Sheet1!A300"));
+            Assert.Equal(("5", "4"), (cleared["Sheet1!Q2"], cleared["Sheet1!R600"]));
+
+            // And the stored graph still recalculates.
+            await book.EditAsync([new("A300", "100")]);
+            Assert.Equal(("105", "104"), ((await Values())["Sheet1!Q2"], (await Values())["Sheet1!R600"]));
+        }
+    }
+
+    [Fact]
     public async Task Rows_and_columns_inserted_and_deleted_shift_references_and_give_ref_errors()
     {
         var (book, tenant, _) = await NewWorkbookAsync();
