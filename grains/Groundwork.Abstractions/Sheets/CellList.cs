@@ -53,6 +53,12 @@ public sealed class CellList : IReadOnlyList<CellData>
 
     private CellData[] Decode()
     {
+        // Each cell takes at least five bytes: a count past that is not a list this type wrote.
+        if (_count < 0 || (long)_count * 5 > _data.Length || _sheets is null)
+        {
+            throw new InvalidOperationException($"a malformed cell list: {_count} cells in {_data?.Length ?? 0} bytes");
+        }
+
         var cells = new CellData[_count];
         var reader = Read();
         Span<char> address = stackalloc char[MaxAddressLength];
