@@ -126,7 +126,7 @@ internal sealed class SheetTileConverter : JsonConverter<SheetTile>
             switch (cell.Value.Kind)
             {
                 case CellValueKind.Number:
-                    writer.WriteNumberValue(cell.Value.AsNumber);
+                    StoredNumber.Write(writer, cell.Value.AsNumber);
                     break;
                 case CellValueKind.Text:
                     writer.WriteStringValue(cell.Value.AsText);
@@ -214,7 +214,7 @@ internal sealed class CellDataConverter : JsonConverter<Groundwork.Sheets.CellDa
         }
         else
         {
-            writer.WriteNumberValue(value.Number);
+            StoredNumber.Write(writer, value.Number);
         }
 
         if (formula is not null)
@@ -271,5 +271,24 @@ internal sealed class CellListConverter : JsonConverter<IReadOnlyList<Groundwork
         }
 
         writer.WriteEndArray();
+    }
+}
+
+/// <summary>A stored number: a whole one written as an integer (several times faster than a double's shortest form, and most cells are counts, ids or dates), any other as a double.</summary>
+internal static class StoredNumber
+{
+    // Whole numbers below 2^53 are exact as longs (-0 is 0, as it always read back).
+    private const double MaxExact = 9_007_199_254_740_992;
+
+    public static void Write(Utf8JsonWriter writer, double number)
+    {
+        if (number == Math.Floor(number) && Math.Abs(number) < MaxExact)
+        {
+            writer.WriteNumberValue((long)number);
+        }
+        else
+        {
+            writer.WriteNumberValue(number);
+        }
     }
 }

@@ -64,6 +64,29 @@ public sealed class CellListTests
         Assert.Equal(json, new JsonStateSerializer().ToUtf8(change with { Cells = [.. Cells.Select(c => c.Cell)] }));
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("45658")]
+    [InlineData("0.1")]
+    [InlineData("1e300")]
+    [InlineData("-1.5e-300")]
+    [InlineData("9007199254740991")]
+    [InlineData("9007199254740992")]
+    [InlineData("-9007199254740993")]
+    public void Numbers_are_stored_exactly_in_tiles_and_changes(string text)
+    {
+        var number = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        var tile = new Groundwork.Grains.Sheets.SheetTile();
+        tile.Cells.Add(new Groundwork.Grains.Sheets.TileCell(3, null, Groundwork.Grains.Sheets.Formulas.CellValue.Number(number)));
+        var read = JsonStateSerializer.FromUtf8<Groundwork.Grains.Sheets.SheetTile>(new JsonStateSerializer().ToUtf8(tile));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(number), BitConverter.DoubleToInt64Bits(read.Cells.Single().Value.AsNumber));
+
+        var change = new WorkbookChange(1, WorkbookChangeKind.CellsChanged, DateTimeOffset.UnixEpoch, "owner", Cells: [new CellData("Sheet1!A1", new SheetValue(SheetValueKind.Number, number))]);
+        var stored = JsonStateSerializer.FromUtf8<WorkbookChange>(new JsonStateSerializer().ToUtf8(change));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(number), BitConverter.DoubleToInt64Bits(stored.Cells!.Single().Value.Number));
+    }
+
     [Fact]
     public void Empty_is_empty()
     {
