@@ -558,10 +558,9 @@ public sealed partial class Workbook
         // time, on the large object heap, and bring on full collections of the whole workbook.
         var walk = _walk ??= new Walk(this);
         walk.Run(walked, ++_walks);
-        var nodes = walk.Nodes;
-        if (!all && nodes.Count > _limits.MaxRecalculatedCells)
+        if (!all && walk.Count > _limits.MaxRecalculatedCells)
         {
-            throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, nodes.Count);
+            throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, walk.Count);
         }
 
         // Which cells to evaluate: seeds and the dependents of a changed value; an edited seed is compared with what
@@ -572,15 +571,17 @@ public sealed partial class Workbook
             flagged[seed.Node] = before is not null && before.ContainsKey(seed.Key) ? Edited : Flagged;
         }
 
-        changes.EnsureCapacity(changes.Count + nodes.Count);
+        changes.EnsureCapacity(changes.Count + walk.Count);
 
         var context = new Context(this);
         var evaluator = FormulaEvaluator.For(context);
-        foreach (var node in walk.Order)
+        var members = walk.Members;
+        for (var at = members.Count - 1; at >= 0; at--)
         {
             // A cell on a cycle downstream of the edit is #CYCLE! whichever of its members was reached first.
-            var cyclic = walk.Cyclic[node];
-            var cell = nodes[node];
+            var node = members[at];
+            var cyclic = walk.IsCyclic(node);
+            var cell = walk.CellOf(node);
             // A cell that showed #CYCLE! may have left its cycle without any precedent's value changing (the edit broke
             // the cycle elsewhere, and the members still on it show #CYCLE! as before): it is evaluated again.
             if (flagged[node] == 0 && !cyclic && cell.Value != CycleError)
@@ -619,7 +620,7 @@ public sealed partial class Workbook
                     changes.Add(new CellChange(sheet, row, column, now));
                 }
 
-                foreach (var dependent in walk.Edges[node])
+                foreach (var dependent in walk.EdgesOf(node))
                 {
                     flagged[dependent.Node] |= Flagged;
                 }
@@ -636,74 +637,86 @@ public sealed partial class Workbook
     /// <summary>
     /// Tarjan's strongly connected components over the cells reachable from the seeds along precedent-to-dependent
     /// edges, with an explicit stack (a 100,000-long chain is fine). Nodes are numbered as found, in the cells
-    /// themselves (<see cref="Cell.Walk"/>, <see cref="Cell.Node"/>: no lookup per edge); <see cref="Order"/> lists them
+    /// themselves (<see cref="Cell.Walk"/>, <see cref="Cell.Node"/>: no lookup per edge); <see cref="Members"/>, read backwards, lists them
     /// precedents first; members of a component of two or more, or of a self-reference, are cyclic.
     /// </summary>
     private sealed class Walk(Workbook book)
     {
-        private readonly List<int> _low = [];
-        private readonly List<bool> _onStack = [];
+        // Each node's cell, its dependents and Tarjan's state, side by side: one array the walk reads in turn.
+        private Node[] _nodes = new Node[16];
+        private int _count;
         private readonly Stack<int> _stack = new();
         private readonly Stack<(int Node, int Next)> _work = new();
-        // The components as found (dependents first): their members in one list, and where each one ends.
+        // The members of the components as found, dependents first: read backwards, precedents come first.
         private readonly List<int> _members = [];
-        private readonly List<int> _ends = [];
-
-        public List<Cell> Nodes { get; } = [];
-
-        public List<List<Cell>> Edges { get; } = [];
-
-        public List<int> Order { get; } = [];
-
-        public List<bool> Cyclic { get; } = [];
-
         private byte[] _flags = [];
+
+        private struct Node
+        {
+            public Cell Cell;
+            public List<Cell> Edges;
+            public int Low;
+            public bool OnStack;
+            public bool Cyclic;
+        }
+
+        /// <summary>Cells reached.</summary>
+        public int Count => _count;
+
+        /// <summary>The cell of node <paramref name="node"/>.</summary>
+        public Cell CellOf(int node) => _nodes[node].Cell;
+
+        /// <summary>The formulas that read node <paramref name="node"/>'s cell.</summary>
+        public List<Cell> EdgesOf(int node) => _nodes[node].Edges;
+
+        /// <summary>Whether node <paramref name="node"/> is on a cycle.</summary>
+        public bool IsCyclic(int node) => _nodes[node].Cyclic;
+
+        /// <summary>The nodes, dependents first (read it backwards for precedents first).</summary>
+        public List<int> Members => _members;
 
         /// <summary>A flag per node, all clear.</summary>
         public byte[] Flags()
         {
-            if (_flags.Length < Nodes.Count)
+            if (_flags.Length < _count)
             {
-                _flags = new byte[Math.Max(Nodes.Count, _flags.Length * 2)];
+                _flags = new byte[Math.Max(_count, _flags.Length * 2)];
             }
             else
             {
-                Array.Clear(_flags, 0, Nodes.Count);
+                Array.Clear(_flags, 0, _count);
             }
 
             return _flags;
         }
 
-        /// <summary>Empty again, its lists' room kept, no cell held.</summary>
+        /// <summary>Empty again, its arrays' room kept, no cell held.</summary>
         public void Clear()
         {
-            Nodes.Clear();
-            Edges.Clear();
-            Order.Clear();
-            Cyclic.Clear();
-            _low.Clear();
-            _onStack.Clear();
+            Array.Clear(_nodes, 0, _count);
+            _count = 0;
             _members.Clear();
-            _ends.Clear();
+            _stack.Clear();
+            _work.Clear();
         }
 
         public void Run(List<Cell> seeds, int stamp)
         {
             // Cleared after every walk, and here too: a walk that ended in a refusal left its nodes.
             Clear();
-            _stack.Clear();
-            _work.Clear();
-            var (low, onStack, stack, work, members, ends) = (_low, _onStack, _stack, _work, _members, _ends);
+            var (stack, work, members) = (_stack, _work, _members);
             int Discover(Cell cell)
             {
-                var n = Nodes.Count;
+                var n = _count;
+                if (n == _nodes.Length)
+                {
+                    Array.Resize(ref _nodes, n * 2);
+                }
+
                 cell.Walk = stamp;
                 cell.Node = n;
-                Nodes.Add(cell);
-                Edges.Add(book.DependentsOf(cell));
-                Cyclic.Add(false);
-                low.Add(n);
-                onStack.Add(true);
+                _nodes[n] = new Node { Cell = cell, Edges = book.DependentsOf(cell), Low = n, OnStack = true };
+                _count++;
                 stack.Push(n);
                 return n;
             }
@@ -719,7 +732,7 @@ public sealed partial class Workbook
                 while (work.Count > 0)
                 {
                     var (node, next) = work.Pop();
-                    var edges = Edges[node];
+                    var edges = _nodes[node].Edges;
                     var descended = false;
                     for (var i = next; i < edges.Count; i++)
                     {
@@ -732,9 +745,9 @@ public sealed partial class Workbook
                             break;
                         }
 
-                        if (onStack[dependent.Node])
+                        if (_nodes[dependent.Node].OnStack && dependent.Node < _nodes[node].Low)
                         {
-                            low[node] = Math.Min(low[node], dependent.Node);
+                            _nodes[node].Low = dependent.Node;
                         }
                     }
 
@@ -743,24 +756,23 @@ public sealed partial class Workbook
                         continue;
                     }
 
-                    if (low[node] == node)
+                    if (_nodes[node].Low == node)
                     {
                         var start = members.Count;
                         int member;
                         do
                         {
                             member = stack.Pop();
-                            onStack[member] = false;
+                            _nodes[member].OnStack = false;
                             members.Add(member);
                         }
                         while (member != node);
 
-                        ends.Add(members.Count);
-                        if (members.Count - start > 1 || edges.Contains(Nodes[node]))
+                        if (members.Count - start > 1 || SelfReading(edges, _nodes[node].Cell))
                         {
                             for (var m = start; m < members.Count; m++)
                             {
-                                Cyclic[members[m]] = true;
+                                _nodes[members[m]].Cyclic = true;
                             }
                         }
                     }
@@ -768,19 +780,26 @@ public sealed partial class Workbook
                     if (work.Count > 0)
                     {
                         var parent = work.Peek().Node;
-                        low[parent] = Math.Min(low[parent], low[node]);
+                        if (_nodes[node].Low < _nodes[parent].Low)
+                        {
+                            _nodes[parent].Low = _nodes[node].Low;
+                        }
                     }
                 }
             }
+        }
 
-            // Tarjan finds components dependents first: reversed, precedents come first.
-            for (var c = ends.Count - 1; c >= 0; c--)
+        private static bool SelfReading(List<Cell> edges, Cell cell)
+        {
+            foreach (var edge in edges)
             {
-                for (var m = c == 0 ? 0 : ends[c - 1]; m < ends[c]; m++)
+                if (ReferenceEquals(edge, cell))
                 {
-                    Order.Add(members[m]);
+                    return true;
                 }
             }
+
+            return false;
         }
     }
 
