@@ -121,9 +121,16 @@ public sealed partial class Workbook
     /// <returns>Every cell whose value changed, edited cells and recomputed dependents alike.</returns>
     /// <exception cref="InvalidFormulaException">A formula does not parse.</exception>
     /// <exception cref="LimitExceededException">Text over the cell limit, or a recalculation past the limit.</exception>
-    public IReadOnlyList<CellChange> Apply(IReadOnlyList<CellEdit> edits)
+    public IReadOnlyList<CellChange> Apply(IReadOnlyList<CellEdit> edits) => Apply(edits, []);
+
+    /// <inheritdoc cref="Apply(IReadOnlyList{CellEdit})"/>
+    /// <param name="edits">The batch.</param>
+    /// <param name="changes">Where the changed cells go (a caller's list, kept between batches, spares a large one each time); cleared first.</param>
+    public IReadOnlyList<CellChange> Apply(IReadOnlyList<CellEdit> edits, List<CellChange> changes)
     {
         ArgumentNullException.ThrowIfNull(edits);
+        ArgumentNullException.ThrowIfNull(changes);
+        changes.Clear();
 
         // Parse everything first: a refusal leaves the workbook as it was.
         var parsed = new Dictionary<long, Cell?>(edits.Count);
@@ -146,7 +153,6 @@ public sealed partial class Workbook
 
         var previous = parsed;
 
-        List<CellChange> changes;
         try
         {
             if (_cells.Count > _limits.MaxCells)
@@ -164,11 +170,12 @@ public sealed partial class Workbook
                 }
             }
 
-            changes = Recalculate(seeds, previous);
+            Recalculate(seeds, previous, changes);
         }
         catch
         {
             // The limit, or anything else: the workbook is as it was before the batch.
+            changes.Clear();
             foreach (var (key, cell) in previous)
             {
                 Put(key, cell);
@@ -433,7 +440,7 @@ public sealed partial class Workbook
             _cells[key].Value = CellValue.Empty;
         }
 
-        Recalculate(formulas, null, all: true);
+        Recalculate(formulas, null, [], all: true);
     }
 
     private Cell? Parse(string? input)
@@ -529,11 +536,11 @@ public sealed partial class Workbook
     /// order found by an iterative Tarjan walk (which also finds the cycles), evaluating a cell only when a
     /// precedent's value changed or it is a seed.
     /// </summary>
-    private List<CellChange> Recalculate(List<long> seeds, Dictionary<long, Cell?>? before, bool all = false)
+    private List<CellChange> Recalculate(List<long> seeds, Dictionary<long, Cell?>? before, List<CellChange> changes, bool all = false)
     {
         // A constant (or a cleared cell) that no formula reads needs no walk: it changed or it did not. A large import
         // of plain values is mostly these.
-        var changes = new List<CellChange>(Math.Min(seeds.Count, 1 << 20));
+        changes.EnsureCapacity(Math.Min(seeds.Count, 1 << 20));
         var walked = new List<Cell>(seeds.Count);
         foreach (var seed in seeds)
         {

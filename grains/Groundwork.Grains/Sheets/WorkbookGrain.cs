@@ -33,6 +33,10 @@ public sealed class WorkbookGrain(
     // The tiles of the mutation under way whose formulas' values changed (the tiles whose cells changed are the
     // mutation's own set).
     private readonly HashSet<TileKey> _recalculated = [];
+    // The cells a batch changed, kept for the next one (a 100,000-cell recalculation would otherwise allocate 4 MB on
+    // the large object heap each time) unless it grew past the bound.
+    private List<CellChange> _changes = [];
+    private const int KeptChanges = 1 << 17;
     // Each sheet's prefix in addresses (Sheet1!, 'Q1 plan'!), in sheet order.
     private List<string> _prefixes = [];
 
@@ -323,7 +327,7 @@ public sealed class WorkbookGrain(
         ChangeAsync(options, dirty =>
         {
             var batch = edits();
-            var changes = _book.Apply(batch);
+            var changes = _book.Apply(batch, _changes);
             // Edited cells are listed even when their value stayed (a formula that gives what the constant was).
             return (Listed(dirty, batch, static e => new CellAt(e.Sheet, e.Row, e.Column), changes, formulasOfValues: false),
                 s => new WorkbookChange(s.Sequence, WorkbookChangeKind.CellsChanged, s.At, s.By));
@@ -380,6 +384,12 @@ public sealed class WorkbookGrain(
             var reload = listed is null ? Reload(dirty.Concat(_recalculated)) : null;
             var tiles = dirty.Count + _recalculated.Count;
             Flush(dirty);
+            _changes.Clear();
+            if (_changes.Capacity > KeptChanges)
+            {
+                _changes = [];
+            }
+
             cells = listed;
             return new Applied<WorkbookChange>(s => change(s) with { Cells = listed, Reload = reload }, Count: listed?.Count ?? tiles);
         });
