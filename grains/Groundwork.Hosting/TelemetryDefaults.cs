@@ -26,6 +26,9 @@ public static class TelemetryDefaults
     /// <summary>The same boundaries in seconds, for histograms whose unit is <c>s</c>.</summary>
     public static readonly double[] SecondBuckets = [.. MillisecondBuckets.Select(ms => ms / 1000)];
 
+    /// <summary>Boundaries for counts of cells (unit <c>{cell}</c>): a batch recalculates none to a million.</summary>
+    public static readonly double[] CellBuckets = [0, 1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+
     /// <summary>
     /// Categories that log a line per call or per activation at Information, lowered to Warning unless the
     /// configuration names them (<c>Logging:LogLevel:{category}</c>): Polly reports every attempt of the resilience
@@ -108,7 +111,8 @@ public static class TelemetryDefaults
     };
 
     /// <summary>
-    /// Explicit buckets for the latency histograms of Orleans and Groundwork (unit <c>ms</c> or <c>s</c>), and
+    /// Explicit buckets for the latency histograms of Orleans and Groundwork (unit <c>ms</c> or <c>s</c>) and for counts
+    /// of cells (<c>{cell}</c>), and
     /// <see cref="DroppedOrleansInstruments"/> dropped; other instruments keep their defaults.
     /// </summary>
     public static MetricStreamConfiguration? LatencyView(Instrument instrument)
@@ -126,6 +130,7 @@ public static class TelemetryDefaults
         {
             (true, "ms") => new ExplicitBucketHistogramConfiguration { Boundaries = MillisecondBuckets },
             (true, "s") => new ExplicitBucketHistogramConfiguration { Boundaries = SecondBuckets },
+            (true, "{cell}") => new ExplicitBucketHistogramConfiguration { Boundaries = CellBuckets },
             _ => null,
         };
     }

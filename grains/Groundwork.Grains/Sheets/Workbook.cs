@@ -45,6 +45,8 @@ public sealed partial class Workbook
     private readonly Func<DateTime> _now;
     // Recalculations so far: each stamps the cells it reaches.
     private int _walks;
+    // Cells recalculations reached since the last TakeRecalculated.
+    private long _recalculated;
     private Walk? _walk;
 
     /// <summary>An empty workbook with one sheet, "Sheet1".</summary>
@@ -80,6 +82,14 @@ public sealed partial class Workbook
         }
 
         return _sheets.Count - 1;
+    }
+
+    /// <summary>Cells the recalculations since the last call reached (edited formulas, dependents, volatile cells), for telemetry.</summary>
+    public long TakeRecalculated()
+    {
+        var count = _recalculated;
+        _recalculated = 0;
+        return count;
     }
 
     /// <summary>The value a cell shows.</summary>
@@ -565,6 +575,7 @@ public sealed partial class Workbook
         // time, on the large object heap, and bring on full collections of the whole workbook.
         var walk = _walk ??= new Walk(this);
         walk.Run(walked, ++_walks);
+        _recalculated += walk.Count;
         if (!all && walk.Count > _limits.MaxRecalculatedCells)
         {
             throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, walk.Count);

@@ -1,4 +1,5 @@
 using Groundwork.Grains.Resources;
+using Groundwork.Grains.Telemetry;
 using Groundwork.Grains.Sheets.Formulas;
 using Groundwork.Sheets;
 using Groundwork.Tenants;
@@ -379,7 +380,9 @@ public sealed class WorkbookGrain(
         {
             var dirty = new HashSet<TileKey>();
             _recalculated.Clear();
+            _book.TakeRecalculated();
             var (listed, change) = apply(dirty);
+            GroundworkMetrics.SheetsRecalculated.Record(_book.TakeRecalculated());
             _recalculated.ExceptWith(dirty);
             var reload = listed is null ? Reload(dirty.Concat(_recalculated)) : null;
             var tiles = dirty.Count + _recalculated.Count;

@@ -39,6 +39,10 @@ public static class GroundworkMetrics
     public static readonly Histogram<double> FeedLag =
         Meter.CreateHistogram<double>("groundwork.feed.lag", "ms", "Time from a change being written to a live watcher receiving it.");
 
+    /// <summary>Cells one workbook mutation recalculated (the cells its recalculation reached), per mutation.</summary>
+    public static readonly Histogram<long> SheetsRecalculated =
+        Meter.CreateHistogram<long>("groundwork.sheets.recalculated", "{cell}", "Cells one workbook mutation recalculated.");
+
     // Each presence grain's latest count of members online and away on this silo.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<object, (int Online, int Away)> PresenceCounts = new();
 

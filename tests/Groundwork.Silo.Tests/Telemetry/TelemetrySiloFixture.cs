@@ -1,6 +1,7 @@
 using Groundwork.Chat;
 using Groundwork.Client;
 using Groundwork.Lists;
+using Groundwork.Sheets;
 using Groundwork.Tenants;
 using Groundwork.Testing;
 using Xunit;
@@ -16,7 +17,7 @@ public sealed class TelemetryCollection : ICollectionFixture<TelemetrySiloFixtur
 /// <summary>
 /// One real silo process exporting OTLP to an in-test receiver, under a small steady load from a client in this
 /// process: lists created and mutated, an idempotent replay, a refused call, a feed watcher that receives live
-/// changes, and chat (posts to a watched channel, a member online), so every series and span the dashboards rely on
+/// changes, chat (posts to a watched channel, a member online) and a workbook edit that recalculates, so every series and span the dashboards rely on
 /// exists. Shared by the telemetry tests.
 /// </summary>
 public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
@@ -59,6 +60,8 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
 
         var watched = $"{TenantId}/list/watched";
         await _owner.Client.GetList(watched).CreateAsync("Watched");
+        await _owner.Client.GetWorkbook($"{TenantId}/workbook/load").CreateAsync("Load");
+        await _owner.Client.GetWorkbook($"{TenantId}/workbook/load").EditAsync([new CellInput("B1", "=A1*2")]);
         _watching = Task.Run(() => WatchAsync(watched, _stop.Token));
         await _owner.Client.GetChannel(ChannelKey).CreateAsync(new NewChannel("load"));
         _watchingChat = Task.Run(() => WatchChatAsync(_stop.Token));
@@ -150,6 +153,9 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
         // A live change for the watcher (feed lag), kept small: add then remove.
         var live = await client.GetList(watched).AddItemAsync(new NewItem($"live {round}"));
         await client.GetList(watched).RemoveItemAsync(live.Id!);
+
+        // Sheets: an edit that recalculates a dependent.
+        await client.GetWorkbook($"{TenantId}/workbook/load").EditAsync([new CellInput("A1", $"{round}")]);
 
         // Chat: a post the channel's watcher receives, and the owner online.
         await client.GetChannel(ChannelKey).PostAsync(new NewMessage($"round {round}"));
