@@ -34,9 +34,6 @@ public sealed class CellList : IReadOnlyList<CellData>
     /// <inheritdoc/>
     public int Count => _count;
 
-    /// <summary>Bytes of the encoded cells.</summary>
-    public int EncodedLength => _data.Length;
-
     /// <inheritdoc/>
     public CellData this[int index] => Cells()[index];
 
@@ -54,21 +51,26 @@ public sealed class CellList : IReadOnlyList<CellData>
     private CellData[] Decode()
     {
         // Each cell takes at least five bytes: a count past that is not a list this type wrote.
-        if (_count < 0 || (long)_count * 5 > _data.Length || _sheets is null)
+        if (_data is null || _sheets is null || _count < 0 || (long)_count * 5 > _data.Length)
         {
-            throw new InvalidOperationException($"a malformed cell list: {_count} cells in {_data?.Length ?? 0} bytes");
+            throw Malformed();
         }
 
         var cells = new CellData[_count];
         var reader = Read();
         Span<char> address = stackalloc char[MaxAddressLength];
-        for (var i = 0; reader.Next(); i++)
+        for (var i = 0; i < cells.Length; i++)
         {
+            if (!reader.Next())
+            {
+                throw Malformed();
+            }
+
             var written = reader.Address(address);
             cells[i] = new CellData(address[..written].ToString(), reader.Value, reader.Formula);
         }
 
-        return cells;
+        return reader.Next() ? throw Malformed() : cells;
     }
 
     /// <summary>The longest address a cell of this list has, in characters.</summary>
@@ -123,10 +125,17 @@ public sealed class CellList : IReadOnlyList<CellData>
         }
     }
 
+    private InvalidOperationException Malformed() => new($"a malformed cell list: {_count} cells in {_data?.Length ?? 0} bytes");
+
     /// <summary>A1-style column letters and the row number, one-based (<c>B3</c>), into <paramref name="into"/>.</summary>
     private static int Address(Span<char> into, int column, int row)
     {
-        Span<char> letters = stackalloc char[4];
+        if ((uint)column >= 16_384 || (uint)row >= 1_048_576)
+        {
+            throw new InvalidOperationException($"a malformed cell list: row {row}, column {column} is outside the grid");
+        }
+
+        Span<char> letters = stackalloc char[3];
         var count = 0;
         for (var n = column + 1; n > 0; n = (n - 1) / 26)
         {

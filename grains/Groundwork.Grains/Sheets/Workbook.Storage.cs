@@ -86,7 +86,7 @@ public sealed partial class Workbook
     /// <summary>Filled cells on <paramref name="sheet"/>.</summary>
     public int CellsOn(int sheet) => _index.Count(sheet);
 
-    /// <summary>The filled cells of rows <paramref name="top"/>-<paramref name="bottom"/> and columns <paramref name="left"/>-<paramref name="right"/> of a sheet, row by row, as they would be stored.</summary>
+    /// <summary>The filled cells of rows <paramref name="top"/>-<paramref name="bottom"/> and columns <paramref name="left"/>-<paramref name="right"/> of a sheet, row by row, with their formulas and values.</summary>
     public IEnumerable<StoredCell> Stored(int sheet, int top, int left, int bottom, int right)
     {
         foreach (var key in _index.In(new Area(sheet, top, left, bottom, right)))

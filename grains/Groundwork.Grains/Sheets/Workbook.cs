@@ -571,16 +571,39 @@ public sealed partial class Workbook
             }
         }
 
-        // The walk's lists are kept for the next recalculation: a large one would otherwise allocate them anew each
-        // time, on the large object heap, and bring on full collections of the whole workbook.
+        // The walk's lists are kept for the next recalculation (up to KeptWalk cells): a large one would otherwise
+        // allocate them anew each time, on the large object heap, and bring on full collections of the whole workbook.
         var walk = _walk ??= new Walk(this);
-        walk.Run(walked, ++_walks);
-        _recalculated += walk.Count;
-        if (!all && walk.Count > _limits.MaxRecalculatedCells)
+        try
         {
-            throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, walk.Count);
+            walk.Run(walked, ++_walks);
+            _recalculated += walk.Count;
+            if (!all && walk.Count > _limits.MaxRecalculatedCells)
+            {
+                throw new LimitExceededException("Sheets:MaxRecalculatedCells", _limits.MaxRecalculatedCells, walk.Count);
+            }
+
+            Evaluate(walk, walked, before, changes, all);
+        }
+        finally
+        {
+            // No cell held between batches; a walk past the bound is let go rather than kept at its size.
+            walk.Clear();
+            if (walk.Capacity > KeptWalk)
+            {
+                _walk = null;
+            }
         }
 
+        return changes;
+    }
+
+    // The most cells a walk's arrays are kept for between batches (a 100,000-long chain's are).
+    private const int KeptWalk = 1 << 17;
+
+    /// <summary>Evaluates the walk's cells in order, precedents first, listing those whose value changed.</summary>
+    private void Evaluate(Walk walk, List<Cell> walked, Dictionary<long, Cell?>? before, List<CellChange> changes, bool all)
+    {
         // Which cells to evaluate: seeds and the dependents of a changed value; an edited seed is compared with what
         // it held before the batch, any other cell with its value before this walk.
         var flagged = walk.Flags();
@@ -645,8 +668,6 @@ public sealed partial class Workbook
             }
         }
 
-        walk.Clear();
-        return changes;
     }
 
     private const byte Flagged = 1;
@@ -680,6 +701,9 @@ public sealed partial class Workbook
 
         /// <summary>Cells reached.</summary>
         public int Count => _count;
+
+        /// <summary>Cells its arrays hold room for.</summary>
+        public int Capacity => _nodes.Length;
 
         /// <summary>The cell of node <paramref name="node"/>.</summary>
         public Cell CellOf(int node) => _nodes[node].Cell;
@@ -720,7 +744,6 @@ public sealed partial class Workbook
 
         public void Run(List<Cell> seeds, int stamp)
         {
-            // Cleared after every walk, and here too: a walk that ended in a refusal left its nodes.
             Clear();
             var (stack, work, members) = (_stack, _work, _members);
             int Discover(Cell cell)

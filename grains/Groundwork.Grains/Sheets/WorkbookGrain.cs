@@ -12,7 +12,7 @@ namespace Groundwork.Grains.Sheets;
 /// (<see cref="IResource{THead, TChange}"/>) runs every mutation (idempotency, the version guard, one durable commit,
 /// the feed). Cells are stored in tiles of <see cref="SheetTile.Rows"/> by <see cref="SheetTile.Columns"/> with their
 /// values, so an activation rebuilds the dependency graph from the formulas without recalculating; a mutation writes
-/// the head and the tiles it changed.
+/// the head, the tiles whose cells it changed and, for tiles where only formulas' values changed, value tiles.
 /// </summary>
 public sealed class WorkbookGrain(
     [Resource] IResource<WorkbookHead, WorkbookChange> workbook,

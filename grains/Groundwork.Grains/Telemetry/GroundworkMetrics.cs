@@ -39,9 +39,12 @@ public static class GroundworkMetrics
     public static readonly Histogram<double> FeedLag =
         Meter.CreateHistogram<double>("groundwork.feed.lag", "ms", "Time from a change being written to a live watcher receiving it.");
 
-    /// <summary>Cells one workbook mutation recalculated (the cells its recalculation reached), per mutation.</summary>
+    /// <summary>
+    /// Cells one workbook mutation's recalculation reached, per mutation: the edited cells that something reads, their
+    /// dependents and the volatile formulas (a dependent whose precedents kept their values is reached, not evaluated).
+    /// </summary>
     public static readonly Histogram<long> SheetsRecalculated =
-        Meter.CreateHistogram<long>("groundwork.sheets.recalculated", "{cell}", "Cells one workbook mutation recalculated.");
+        Meter.CreateHistogram<long>("groundwork.sheets.recalculated", "{cell}", "Cells one workbook mutation's recalculation reached.");
 
     // Each presence grain's latest count of members online and away on this silo.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<object, (int Online, int Away)> PresenceCounts = new();

@@ -60,8 +60,19 @@ public sealed class CellListTests
         var stored = JsonStateSerializer.FromUtf8<WorkbookChange>(json);
         Assert.Equal(Cells.Select(c => c.Cell), stored.Cells!);
 
-        // Written straight from the encoding, the same bytes as the cells one by one (what earlier changes hold).
+        // Written straight from the encoding, the same bytes as the same cells in a plain list.
         Assert.Equal(json, new JsonStateSerializer().ToUtf8(change with { Cells = [.. Cells.Select(c => c.Cell)] }));
+    }
+
+    [Fact]
+    public void Rows_stored_before_escaping_was_relaxed_and_whole_numbers_were_integers_read_the_same()
+    {
+        // As the default encoder wrote them: + as \u002B, non-ASCII escaped, whole numbers as doubles.
+        var tile = JsonStateSerializer.FromUtf8<Groundwork.Grains.Sheets.SheetTile>("[[3,1,12345.0,\"=A1\\u002B1\"],[4,2,\"Gr\\u00FC\\u00DFe\"]]"u8);
+        Assert.Equal((3, "=A1+1", 12345.0), (tile.Cells[0].Place, tile.Cells[0].Formula, tile.Cells[0].Value.AsNumber));
+        Assert.Equal("Grüße", tile.Cells[1].Value.AsText);
+        var change = JsonStateSerializer.FromUtf8<WorkbookChange>("{\"Sequence\":2,\"Kind\":0,\"At\":\"2026-12-01T00:00:00+00:00\",\"By\":\"o\",\"Cells\":[[\"Sheet1!A1\",1,2.0,\"=1\\u002B1\"]]}"u8);
+        Assert.Equal(new CellData("Sheet1!A1", new SheetValue(SheetValueKind.Number, 2), "=1+1"), change.Cells!.Single());
     }
 
     [Theory]

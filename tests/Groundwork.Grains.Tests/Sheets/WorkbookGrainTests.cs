@@ -145,7 +145,8 @@ public sealed class WorkbookGrainTests(ClusterFixture fixture)
             var later = await Values();
             Assert.Equal(("50", "56", "55", "8"), (later["Sheet1!A300"], later["Sheet1!Q2"], later["Sheet1!R600"], later["Sheet1!S601"]));
 
-            // A tile emptied of its cells goes with its values; the formulas reading it see empty cells after a new activation.
+            // A tile emptied of its cells goes, its value tile with it; the formulas reading it see empty cells after a
+            // new activation.
             await book.ClearAsync("A300");
             await book.EditAsync([new("A1", "4")]);
             await fixture.Cluster.DeactivateAsync(book);
@@ -156,6 +157,43 @@ public sealed class WorkbookGrainTests(ClusterFixture fixture)
             // And the stored graph still recalculates.
             await book.EditAsync([new("A300", "100")]);
             Assert.Equal(("105", "104"), ((await Values())["Sheet1!Q2"], (await Values())["Sheet1!R600"]));
+        }
+    }
+
+    [Fact]
+    public async Task Value_tiles_follow_sheet_moves_structural_edits_and_removals_across_activations()
+    {
+        var (book, tenant, _) = await NewWorkbookAsync();
+        using (ClusterFixture.As(tenant.OwnerKey))
+        {
+            await book.AddSheetAsync("Data");
+            await book.EditAsync([new("Sheet1!A1", "1"), new("Data!A300", "=Sheet1!A1*10"), new("Data!R600", "=Sheet1!A1+A300")]);
+            async Task<(string, string)> At(string first, string second)
+            {
+                var shown = Shown(await book.ReadAsync("Data!A1:S700"));
+                return (shown[first], shown[second]);
+            }
+
+            // Values alone change on Data: value tiles, named by the sheet's id, so a move keeps them.
+            await book.EditAsync([new("Sheet1!A1", "2")]);
+            await book.MoveSheetAsync("Data", 0);
+            await fixture.Cluster.DeactivateAsync(book);
+            Assert.Equal(("20", "22"), await At("Data!A300", "Data!R600"));
+
+            // A row inserted above moves every cell of Data: its tiles are written again and the value tiles go.
+            await book.InsertAsync("Data!1:1");
+            await book.EditAsync([new("Sheet1!A1", "3")]);
+            await book.AddSheetAsync("Extra", position: 0);
+            await fixture.Cluster.DeactivateAsync(book);
+            Assert.Equal(("30", "33"), await At("Data!A301", "Data!R601"));
+            Assert.Equal("=Sheet1!A1+A301", (await book.ReadAsync("Data!R601", formulas: true)).Cells.Single().Formula);
+
+            // A sheet removed takes its tiles and value tiles; one added with its name starts empty.
+            await book.RemoveSheetAsync("Data");
+            await book.AddSheetAsync("Data");
+            await fixture.Cluster.DeactivateAsync(book);
+            Assert.Empty((await book.ReadAsync("Data!A1:S700")).Cells);
+            Assert.Equal("Extra,Sheet1,Data", string.Join(",", (await book.GetAsync()).Sheets.Select(s => s.Name)));
         }
     }
 
