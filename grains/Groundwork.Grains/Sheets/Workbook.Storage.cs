@@ -79,8 +79,6 @@ public sealed partial class Workbook
             var (_, row, column) = Unpack(key);
             into.Add(new TileCell(SheetTile.Place(row, column), formulaValues ? null : cell.Formula?.Text, cell.Value));
         }
-
-        keys.Clear();
     }
 
     /// <summary>Filled cells on <paramref name="sheet"/>.</summary>

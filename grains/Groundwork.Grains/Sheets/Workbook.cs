@@ -546,7 +546,7 @@ public sealed partial class Workbook
     /// order found by an iterative Tarjan walk (which also finds the cycles), evaluating a cell only when a
     /// precedent's value changed or it is a seed.
     /// </summary>
-    private List<CellChange> Recalculate(List<long> seeds, Dictionary<long, Cell?>? before, List<CellChange> changes, bool all = false)
+    private void Recalculate(List<long> seeds, Dictionary<long, Cell?>? before, List<CellChange> changes, bool all = false)
     {
         // A constant (or a cleared cell) that no formula reads needs no walk: it changed or it did not. A large import
         // of plain values is mostly these.
@@ -594,8 +594,6 @@ public sealed partial class Workbook
                 _walk = null;
             }
         }
-
-        return changes;
     }
 
     // The most cells a walk's arrays are kept for between batches (a 100,000-long chain's are).

@@ -24,13 +24,9 @@ public sealed class WorkbookGrain(
 
     private readonly WorkbookOptions _limits = options.Value;
     private Workbook _book = null!;
-    private ChunkSet<SheetTile> _tiles = null!;
+    private StoredTiles _tiles = null!;
     // The values of a tile's formulas, stored apart when a recalculation changed them and nothing else of the tile.
-    private ChunkSet<SheetTile> _values = null!;
-    // The tiles stored now, so that a tile left empty is deleted and a removed sheet's tiles go with it; likewise the
-    // value tiles.
-    private readonly HashSet<TileKey> _stored = [];
-    private readonly HashSet<TileKey> _storedValues = [];
+    private StoredTiles _values = null!;
     // The tiles of the mutation under way whose formulas' values changed (the tiles whose cells changed are the
     // mutation's own set).
     private readonly HashSet<TileKey> _recalculated = [];
@@ -49,8 +45,8 @@ public sealed class WorkbookGrain(
     /// <inheritdoc/>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _tiles = workbook.Chunks<SheetTile>(TileCollection);
-        _values = workbook.Chunks<SheetTile>(ValueCollection);
+        _tiles = new StoredTiles(workbook.Chunks<SheetTile>(TileCollection));
+        _values = new StoredTiles(workbook.Chunks<SheetTile>(ValueCollection));
         if (!State.Created)
         {
             _book = NewBook();
@@ -59,19 +55,15 @@ public sealed class WorkbookGrain(
 
         // Values recalculated since their tile was written, by tile and place: they win over the tile's own.
         var recalculated = new Dictionary<TileKey, Dictionary<int, CellValue>>();
-        foreach (var (id, values) in await _values.ReadAllAsync())
+        foreach (var (key, values) in await _values.ReadAllAsync())
         {
-            var key = TileKey.Parse(id);
-            _storedValues.Add(key);
             recalculated[key] = values.Cells.ToDictionary(c => c.Place, c => c.Value);
         }
 
         var indexOf = SheetIndexById();
         var cells = new List<StoredCell>();
-        foreach (var (id, tile) in await _tiles.ReadAllAsync())
+        foreach (var (key, tile) in await _tiles.ReadAllAsync())
         {
-            var key = TileKey.Parse(id);
-            _stored.Add(key);
             if (!indexOf.TryGetValue(key.Sheet, out var sheet))
             {
                 continue;
@@ -280,17 +272,8 @@ public sealed class WorkbookGrain(
             var reshaped = _book.RemoveSheet(index);
             State.Sheets.RemoveAt(index);
             Prefixes();
-            foreach (var key in _stored.Where(key => key.Sheet == entry.Id).ToList())
-            {
-                _tiles.Remove(key.Id);
-                _stored.Remove(key);
-            }
-
-            foreach (var key in _storedValues.Where(key => key.Sheet == entry.Id).ToList())
-            {
-                _values.Remove(key.Id);
-                _storedValues.Remove(key);
-            }
+            _tiles.RemoveSheet(entry.Id);
+            _values.RemoveSheet(entry.Id);
 
             return (Listed(dirty, reshaped), s => new WorkbookChange(s.Sequence, WorkbookChangeKind.SheetRemoved, s.At, s.By, Sheet: entry.Name));
         });
@@ -350,7 +333,7 @@ public sealed class WorkbookGrain(
 
             // Every tile of the sheet from the edit on is rewritten (its cells moved), the stored ones and the ones now filled.
             var firstTile = at / (rows ? SheetTile.Rows : SheetTile.Columns);
-            dirty.UnionWith(_stored.Where(key => key.Sheet == sheetId && (rows ? key.Row : key.Column) >= firstTile));
+            dirty.UnionWith(_tiles.Keys.Where(key => key.Sheet == sheetId && (rows ? key.Row : key.Column) >= firstTile));
             var from = rows ? (firstTile * SheetTile.Rows, 0) : (0, firstTile * SheetTile.Columns);
             foreach (var cell in _book.Stored(range.Sheet, from.Item1, from.Item2, CellRef.MaxRows - 1, CellRef.MaxColumns - 1))
             {
@@ -482,47 +465,26 @@ public sealed class WorkbookGrain(
     private void Flush(HashSet<TileKey> dirty)
     {
         var indexOf = SheetIndexById();
-        foreach (var key in dirty)
+        SheetTile Rebuilt(TileKey key, bool formulaValues)
         {
             var tile = new SheetTile();
             if (indexOf.TryGetValue(key.Sheet, out var sheet))
             {
-                _book.Tile(sheet, key.Top, key.Left, tile.Cells);
+                _book.Tile(sheet, key.Top, key.Left, tile.Cells, formulaValues);
             }
 
-            if (tile.Cells.Count > 0)
-            {
-                _tiles.Put(key.Id, tile);
-                _stored.Add(key);
-            }
-            else if (_stored.Remove(key))
-            {
-                _tiles.Remove(key.Id);
-            }
+            return tile;
+        }
 
-            if (_storedValues.Remove(key))
-            {
-                _values.Remove(key.Id);
-            }
+        foreach (var key in dirty)
+        {
+            _tiles.Write(key, Rebuilt(key, formulaValues: false));
+            _values.Remove(key);
         }
 
         foreach (var key in _recalculated)
         {
-            var values = new SheetTile();
-            if (indexOf.TryGetValue(key.Sheet, out var sheet))
-            {
-                _book.Tile(sheet, key.Top, key.Left, values.Cells, formulaValues: true);
-            }
-
-            if (values.Cells.Count > 0)
-            {
-                _values.Put(key.Id, values);
-                _storedValues.Add(key);
-            }
-            else if (_storedValues.Remove(key))
-            {
-                _values.Remove(key.Id);
-            }
+            _values.Write(key, Rebuilt(key, formulaValues: true));
         }
     }
 
@@ -591,4 +553,56 @@ public sealed class WorkbookGrain(
     }
 
     private sealed record EngineSettings(WorkbookLimits Limits, TimeZoneInfo Zone);
+
+    /// <summary>One collection of tiles as stored: its chunk set and the tiles it holds now.</summary>
+    private sealed class StoredTiles(ChunkSet<SheetTile> chunks)
+    {
+        /// <summary>The tiles stored now, so that a tile left empty is deleted and a removed sheet's tiles go with it.</summary>
+        public HashSet<TileKey> Keys { get; } = [];
+
+        /// <summary>Every stored tile, each now known as stored.</summary>
+        public async Task<List<(TileKey Key, SheetTile Tile)>> ReadAllAsync()
+        {
+            var all = new List<(TileKey Key, SheetTile Tile)>();
+            foreach (var (id, tile) in await chunks.ReadAllAsync())
+            {
+                var key = TileKey.Parse(id);
+                Keys.Add(key);
+                all.Add((key, tile));
+            }
+
+            return all;
+        }
+
+        /// <summary>Writes <paramref name="tile"/> at <paramref name="key"/>, or deletes the tile there when it holds no cell.</summary>
+        public void Write(TileKey key, SheetTile tile)
+        {
+            if (tile.Cells.Count == 0)
+            {
+                Remove(key);
+                return;
+            }
+
+            chunks.Put(key.Id, tile);
+            Keys.Add(key);
+        }
+
+        /// <summary>Deletes the tile at <paramref name="key"/>, if one is stored.</summary>
+        public void Remove(TileKey key)
+        {
+            if (Keys.Remove(key))
+            {
+                chunks.Remove(key.Id);
+            }
+        }
+
+        /// <summary>Deletes every tile of the sheet with id <paramref name="sheetId"/>.</summary>
+        public void RemoveSheet(int sheetId)
+        {
+            foreach (var key in Keys.Where(k => k.Sheet == sheetId).ToList())
+            {
+                Remove(key);
+            }
+        }
+    }
 }
