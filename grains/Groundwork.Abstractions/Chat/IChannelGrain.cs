@@ -130,46 +130,46 @@ public interface IChannelGrain : IFeedResource<ChannelChange>
     /// The channel's live state (who is typing): the state now, then the whole state again each time it changes. Not
     /// stored and not replayed; ends like <see cref="IFeedResource{TChange}.WatchAsync"/>.
     /// </summary>
-    [Alias("watch-live"), Requires(Requirement.Read)]
+    [Alias("watch-live"), Requires(Requirement.Read), Safe]
     IAsyncEnumerable<ChannelLive> WatchLiveAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The channel: its name, topic, kind, member count, the caller's role and its newest message.</summary>
     /// <exception cref="NotFoundException">The channel has not been created.</exception>
-    [Alias("get"), Requires(Requirement.Read)]
+    [Alias("get"), Requires(Requirement.Read), Safe]
     Task<ChannelInfo> GetAsync();
 
     /// <summary>A page of the channel's messages (not thread replies), oldest first, tombstones in place.</summary>
-    [Alias("history"), Requires(Requirement.Read)]
+    [Alias("history"), Requires(Requirement.Read), Safe]
     Task<MessagePage> GetHistoryAsync(HistoryQuery? query = null);
 
     /// <summary>A page of the replies of the thread under <paramref name="root"/>, oldest first.</summary>
-    [Alias("thread"), Requires(Requirement.Read)]
+    [Alias("thread"), Requires(Requirement.Read), Safe]
     Task<MessagePage> GetThreadAsync(long root, HistoryQuery? query = null);
 
     /// <summary>One message.</summary>
     /// <exception cref="NotFoundException">No message has that sequence.</exception>
-    [Alias("message"), Requires(Requirement.Read)]
+    [Alias("message"), Requires(Requirement.Read), Safe]
     Task<ChatMessage> GetMessageAsync(long message);
 
     /// <summary>Every version of a message's text, the original first; empty for a deleted message.</summary>
-    [Alias("versions"), Requires(Requirement.Read)]
+    [Alias("versions"), Requires(Requirement.Read), Safe]
     Task<IReadOnlyList<MessageVersion>> GetVersionsAsync(long message);
 
     /// <summary>The pinned messages, oldest pin first.</summary>
-    [Alias("pins"), Requires(Requirement.Read)]
+    [Alias("pins"), Requires(Requirement.Read), Safe]
     Task<IReadOnlyList<ChatMessage>> GetPinnedAsync();
 
     /// <summary>Members ordered by principal id, from after <paramref name="after"/>; at most <paramref name="limit"/> (1-1,000).</summary>
-    [Alias("members"), Requires(Requirement.Read)]
+    [Alias("members"), Requires(Requirement.Read), Safe]
     Task<MemberPage> GetMembersAsync(string? after = null, int limit = 100);
 
     /// <summary>The caller's entry for their inbox (<see cref="IInboxGrain"/>); null when they are not a member.</summary>
-    [Alias("inbox-entry"), Requires(Requirement.Read)]
+    [Alias("inbox-entry"), Requires(Requirement.Read), Safe]
     Task<InboxEntry?> GetInboxEntryAsync();
 
     /// <summary>The caller's read marker, unread count (exact up to 9,999) and mention count.</summary>
     /// <exception cref="AccessDeniedException">The caller is not a member.</exception>
-    [Alias("unread"), Requires(Requirement.Read)]
+    [Alias("unread"), Requires(Requirement.Read), Safe]
     Task<UnreadState> GetUnreadAsync();
 }
 

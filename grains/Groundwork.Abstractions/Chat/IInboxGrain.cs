@@ -20,11 +20,11 @@ public interface IInboxGrain : IGrainWithStringKey
     /// Entries <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="limit"/> (1-200) of the inbox,
     /// ordered by last message, newest first. Reactions and edits do not move a channel.
     /// </summary>
-    [Alias("list"), Requires(Requirement.Read)]
+    [Alias("list"), Requires(Requirement.Read), Safe]
     Task<InboxPage> ListAsync(int offset = 0, int limit = 50);
 
     /// <summary>Records that the member joined (<paramref name="member"/> true) or left <paramref name="channel"/>. Called by channels.</summary>
-    [Alias("track"), Requires(Requirement.Write)]
+    [Alias("track"), Requires(Requirement.Write), DotNetOnly("channels record their members here themselves")]
     Task TrackAsync(string channel, bool member);
 }
 

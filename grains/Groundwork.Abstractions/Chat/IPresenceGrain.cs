@@ -24,14 +24,14 @@ public interface IPresenceGrain : IGrainWithStringKey
     Task DisconnectAsync(string connection);
 
     /// <summary>The presence of <paramref name="principals"/> (up to 10,000), in their order.</summary>
-    [Alias("get"), Requires(Requirement.Read)]
+    [Alias("get"), Requires(Requirement.Read), Safe]
     Task<IReadOnlyList<MemberPresence>> GetAsync(IReadOnlyList<string> principals);
 
     /// <summary>
     /// The presence of <paramref name="principals"/> now, then each time some of them change, the changed ones. Ends
     /// with an <c>EnumerationAbortedException</c> when the grain moves: watch again.
     /// </summary>
-    [Alias("watch"), Requires(Requirement.Read)]
+    [Alias("watch"), Requires(Requirement.Read), Safe]
     IAsyncEnumerable<IReadOnlyList<MemberPresence>> WatchAsync(IReadOnlyList<string> principals, CancellationToken cancellationToken = default);
 }
 

@@ -60,7 +60,7 @@ public interface IListGrain : IFeedResource<ListChange>
 
     /// <summary>The whole list at its current version.</summary>
     /// <exception cref="NotFoundException">The list has not been created.</exception>
-    [Alias("get"), Requires(Requirement.Read)]
+    [Alias("get"), Requires(Requirement.Read), Safe]
     Task<ListSnapshot> GetAsync();
 }
 

@@ -20,7 +20,7 @@ public interface IFeedRelay<TChange> : IGrainWithStringKey
     /// </summary>
     /// <exception cref="ResyncRequiredException">The cursor has fallen out of the resource's retention.</exception>
     /// <exception cref="AccessDeniedException">The caller may not (or no longer) read the resource; the feed ends.</exception>
-    [Alias("watch"), Requires(Requirement.Read)]
+    [Alias("watch"), Requires(Requirement.Read), DotNetOnly("the silo-side relay behind Groundwork.Client's shared watches; HTTP feeds use the resource's watch")]
     IAsyncEnumerable<TChange> WatchAsync(long afterSequence, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -36,7 +36,7 @@ public interface IFeedRelay<TChange> : IGrainWithStringKey
     /// <param name="cancellationToken">Ends the stream.</param>
     /// <exception cref="ResyncRequiredException">The cursor has fallen out of the resource's retention.</exception>
     /// <exception cref="AccessDeniedException">The opener's key may not (or no longer) read the resource; the stream ends.</exception>
-    [Alias("watch-shared"), Requires(Requirement.Read)]
+    [Alias("watch-shared"), Requires(Requirement.Read), DotNetOnly("the silo-side relay behind Groundwork.Client's shared watches; HTTP feeds use the resource's watch")]
     IAsyncEnumerable<SharedDelivery<TChange>> WatchSharedAsync(Guid share, long afterSequence, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -47,11 +47,11 @@ public interface IFeedRelay<TChange> : IGrainWithStringKey
     /// <exception cref="AccessDeniedException">The caller may not read the resource.</exception>
     /// <exception cref="Orleans.Runtime.EnumerationAbortedException">The share is not open on this silo's relay (it ended or moved): open it again.</exception>
     /// <exception cref="LimitExceededException">The relay or the key serves as many watchers as it may.</exception>
-    [Alias("admit"), Requires(Requirement.Read)]
+    [Alias("admit"), Requires(Requirement.Read), DotNetOnly("the silo-side relay behind Groundwork.Client's shared watches; HTTP feeds use the resource's watch")]
     Task AdmitAsync(Guid share, Guid watcher);
 
     /// <summary>Removes watcher <paramref name="watcher"/> from <paramref name="share"/>, with the key of the principal it was admitted as; otherwise nothing.</summary>
-    [Alias("dismiss"), Requires(Requirement.Read)]
+    [Alias("dismiss"), Requires(Requirement.Read), DotNetOnly("the silo-side relay behind Groundwork.Client's shared watches; HTTP feeds use the resource's watch")]
     Task DismissAsync(Guid share, Guid watcher);
 }
 

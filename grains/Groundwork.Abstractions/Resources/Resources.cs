@@ -64,7 +64,7 @@ public interface IFeedResource<TChange> : IDirectoryResource
     /// The caller may no longer read the resource: its access changed, or its key was revoked (noticed within the
     /// credential cache lifetime). The feed ends; it does not reconnect.
     /// </exception>
-    [Alias("watch"), Requires(Requirement.Read)]
+    [Alias("watch"), Requires(Requirement.Read), Safe]
     IAsyncEnumerable<TChange> WatchAsync(long afterSequence, CancellationToken cancellationToken = default);
 }
 

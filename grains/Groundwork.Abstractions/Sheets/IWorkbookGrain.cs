@@ -51,7 +51,7 @@ public interface IWorkbookGrain : IFeedResource<WorkbookChange>
     /// <paramref name="formulas"/> is set. Empty cells are left out.
     /// </summary>
     /// <exception cref="LimitExceededException">More filled cells than <c>Sheets:MaxReadCells</c>: read a smaller range.</exception>
-    [Alias("read"), Requires(Requirement.Read)]
+    [Alias("read"), Requires(Requirement.Read), Safe]
     Task<RangeData> ReadAsync(string range, bool formulas = false);
 
     /// <summary>
@@ -100,7 +100,7 @@ public interface IWorkbookGrain : IFeedResource<WorkbookChange>
     /// values as shown, or formulas with <paramref name="formulas"/>. Text that a spreadsheet program would run
     /// (starting with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>) is written with a leading <c>'</c>.
     /// </summary>
-    [Alias("export-csv"), Requires(Requirement.Read)]
+    [Alias("export-csv"), Requires(Requirement.Read), Safe]
     Task<string> ExportCsvAsync(string range, bool formulas = false);
 
     /// <summary>Replaces the editors and viewers (the owner stays). For the owner and tenant admins.</summary>
@@ -109,7 +109,7 @@ public interface IWorkbookGrain : IFeedResource<WorkbookChange>
 
     /// <summary>The workbook at its current version: title, sheets and their cell counts, access.</summary>
     /// <exception cref="NotFoundException">The workbook has not been created.</exception>
-    [Alias("get"), Requires(Requirement.Read)]
+    [Alias("get"), Requires(Requirement.Read), Safe]
     Task<WorkbookSnapshot> GetAsync();
 }
 

@@ -14,7 +14,7 @@ public interface ITenantDirectoryGrain : IGrainWithStringKey
     /// </summary>
     /// <remarks>Registrations interleave, so many arriving together are written in one commit.</remarks>
     /// <exception cref="NotFoundException">The resource does not exist.</exception>
-    [Alias("register"), Requires(Requirement.Write), AlwaysInterleave]
+    [Alias("register"), Requires(Requirement.Write), AlwaysInterleave, DotNetOnly("resources register themselves")]
     Task RegisterAsync(string key);
 
     /// <summary>
@@ -23,11 +23,11 @@ public interface ITenantDirectoryGrain : IGrainWithStringKey
     /// Resources call this before they are created.
     /// </summary>
     /// <exception cref="LimitExceededException">The tenant has as many of the kind as allowed (<c>{Block}:MaxPerTenant</c>), or the directory is full.</exception>
-    [Alias("reserve"), Requires(Requirement.Write)]
+    [Alias("reserve"), Requires(Requirement.Write), DotNetOnly("resources reserve their place themselves")]
     Task ReserveAsync(string key, int maxOfKind);
 
     /// <summary>The tenant's resources that the caller may read, optionally of one kind, ordered by key.</summary>
-    [Alias("list"), Requires(Requirement.Read)]
+    [Alias("list"), Requires(Requirement.Read), Safe]
     Task<IReadOnlyList<ResourceEntry>> ListAsync(string? kind = null);
 }
 
@@ -37,7 +37,7 @@ public interface IDirectoryResource : IGrainWithStringKey
 {
     /// <summary>The resource's directory entry and its access list.</summary>
     /// <exception cref="NotFoundException">The resource has not been created.</exception>
-    [Alias("summary"), Requires(Requirement.Read)]
+    [Alias("summary"), Requires(Requirement.Read), Safe]
     Task<ResourceSummary> GetSummaryAsync();
 }
 

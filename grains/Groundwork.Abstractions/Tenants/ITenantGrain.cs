@@ -20,11 +20,11 @@ public interface ITenantGrain : IGrainWithStringKey
 
     /// <summary>The tenant's name and members.</summary>
     /// <exception cref="NotFoundException">The tenant does not exist.</exception>
-    [Alias("get"), Requires(Requirement.Read)]
+    [Alias("get"), Requires(Requirement.Read), Safe]
     Task<TenantInfo> GetAsync();
 
     /// <summary>Who the caller's key acts as in this tenant, with its current role: what a product shows as "you".</summary>
-    [Alias("whoami"), Requires(Requirement.Read)]
+    [Alias("whoami"), Requires(Requirement.Read), Safe]
     Task<CallerIdentity> WhoAmIAsync();
 
     /// <summary>Adds a member or changes a member's role. Only owners grant or take away <see cref="TenantRole.Owner"/>.</summary>
@@ -52,7 +52,7 @@ public interface ITenantGrain : IGrainWithStringKey
     Task RevokeKeyAsync(string keyId);
 
     /// <summary>The tenant's keys, without secrets.</summary>
-    [Alias("keys"), Requires(Requirement.Admin)]
+    [Alias("keys"), Requires(Requirement.Admin), Safe]
     Task<IReadOnlyList<ApiKeyInfo>> GetKeysAsync();
 
     /// <summary>

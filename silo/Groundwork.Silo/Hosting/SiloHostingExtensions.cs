@@ -1,5 +1,6 @@
 using Groundwork.Grains.Access;
 using Groundwork.Grains.Hosting;
+using Groundwork.Gateway;
 using Groundwork.Transport;
 using Orleans.Configuration;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -83,14 +84,20 @@ public static class SiloHostingExtensions
 
         builder.AddGroundworkTelemetry();
         builder.Services.AddGroundworkDashboardAccess();
+        if (GatewayEnabled(configuration))
+        {
+            builder.Services.AddGroundworkGateway(configuration);
+        }
+
         builder.Services.AddHealthChecks().AddCheck<SiloReadinessCheck>("silo", tags: [ReadyTag]);
         return builder;
     }
 
     /// <summary>
     /// Maps <c>/health/live</c>, <c>/health/ready</c>, <c>/metrics</c> (open: orchestrators and scrapers call them,
-    /// and they carry no tenant data) and the Orleans dashboard at <c>/dashboard</c> (the operator key only, see
-    /// <see cref="DashboardAccess"/>).
+    /// and they carry no tenant data), the Orleans dashboard at <c>/dashboard</c> (the operator key only, see
+    /// <see cref="DashboardAccess"/>) and the HTTP gateway under <c>/v1</c> (each call checked by the silo with the
+    /// key it carries).
     /// </summary>
     public static WebApplication MapGroundworkEndpoints(this WebApplication app)
     {
@@ -121,6 +128,15 @@ public static class SiloHostingExtensions
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOrleansDashboard("/dashboard").RequireOperator();
+        if (GatewayEnabled(app.Configuration))
+        {
+            app.MapGroundworkGateway();
+        }
+
         return app;
     }
+
+    // The HTTP gateway is served on the silo's own port unless Groundwork:Gateway:Enabled is false.
+    private static bool GatewayEnabled(IConfiguration configuration) =>
+        configuration.GetValue($"{HttpGatewayOptions.SectionName}:{nameof(HttpGatewayOptions.Enabled)}", true);
 }

@@ -1,0 +1,78 @@
+using System.Threading.RateLimiting;
+using Groundwork.Gateway.Contract;
+using Groundwork.Gateway.Http;
+using Microsoft.AspNetCore.Authentication;
+
+namespace Groundwork.Gateway;
+
+/// <summary>Adding the gateway to an ASP.NET Core host that has an Orleans client or silo (an <see cref="IGrainFactory"/>).</summary>
+public static class GatewayHostingExtensions
+{
+    /// <summary>The authorization and rate-limit policy of the gateway's routes.</summary>
+    public const string Policy = "GroundworkGateway";
+
+    /// <summary>
+    /// Registers the gateway: its options (<c>Groundwork:Gateway</c>, checked at start), API-key authentication, a
+    /// token bucket per key, and the contract model.
+    /// </summary>
+    public static IServiceCollection AddGroundworkGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<HttpGatewayOptions>().Bind(configuration.GetSection(HttpGatewayOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(GatewayContract.Default);
+        services.AddSingleton<GatewayEndpoints>();
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
+        services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(Policy, context =>
+            {
+                var gateway = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<HttpGatewayOptions>>().Value;
+                var partition = context.User.FindFirst(ApiKeyAuthenticationHandler.PartitionClaim)?.Value ?? "anonymous";
+                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = gateway.Burst,
+                    TokensPerPeriod = gateway.RequestsPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
+            });
+            limiter.OnRejected = (rejected, _) =>
+            {
+                var retry = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+                return new ValueTask(new Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Rate limited",
+                    "This key made more requests than Groundwork:Gateway:RequestsPerSecond allows.")
+                {
+                    Fields = new Dictionary<string, object?> { ["limit"] = "Gateway:RequestsPerSecond" },
+                    RetryAfter = retry,
+                }.WriteAsync(rejected.HttpContext));
+            };
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// Serves every operation of the contract under <c>/v1</c> (routes in docs/design/gateway.md), each behind the key
+    /// check and the key's rate limit; any other <c>/v1</c> path is a 404 problem.
+    /// </summary>
+    public static WebApplication MapGroundworkGateway(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseRateLimiter();
+        var contract = app.Services.GetRequiredService<GatewayContract>();
+        var endpoints = app.Services.GetRequiredService<GatewayEndpoints>();
+        var group = app.MapGroup("").RequireAuthorization(Policy).RequireRateLimiting(Policy);
+        foreach (var operation in contract.Operations)
+        {
+            group.MapMethods(operation.Route, [HttpMethods.Get, HttpMethods.Post], context => endpoints.HandleAsync(context, operation))
+                .WithName(operation.Id)
+                .WithDisplayName(operation.ToString());
+        }
+
+        app.Map("/v1/{**rest}", context => new Problem(StatusCodes.Status404NotFound, "no-route", "No such route",
+            "No operation is served at this path: routes are /v1/{tenant}/{kind}/{name}/{method} and /v1/{tenant}/{grain}/{method}.").WriteAsync(context));
+        return app;
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using Groundwork.Access;
+using Groundwork.Client;
+using Groundwork.Gateway.Contract;
+using Microsoft.Extensions.Options;
+
+namespace Groundwork.Gateway.Http;
+
+/// <summary>Serves one request of one operation: key, target, arguments, the grain call, the answer.</summary>
+internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<HttpGatewayOptions> options, ILogger<GatewayEndpoints> logger)
+{
+    private readonly HttpGatewayOptions _options = options.Value;
+
+    public async Task HandleAsync(HttpContext context, GatewayOperation operation)
+    {
+        var request = context.Request;
+        var tenant = context.GetRouteValue("tenant") as string ?? "";
+        var name = context.GetRouteValue("name") as string;
+        var id = operation.Target == TargetKind.Resource ? $"{tenant}/{operation.Segment}/{name}" : tenant;
+        try
+        {
+            if (!HttpMethods.Equals(request.Method, operation.IsGet ? HttpMethods.Get : HttpMethods.Post))
+            {
+                context.Response.Headers.Allow = operation.IsGet ? "GET" : "POST";
+                await new Problem(StatusCodes.Status405MethodNotAllowed, "method-not-allowed", "Method not allowed",
+                    $"{operation.Id} is served as {(operation.IsGet ? "GET" : "POST")}.").WriteAsync(context);
+                return;
+            }
+
+            var key = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyClaim)?.Value
+                ?? throw new InvalidOperationException("the gateway's routes require an authenticated key");
+            CheckTarget(operation, tenant, id);
+            var arguments = operation.IsGet
+                ? ArgumentBinder.FromQuery(operation, request.Query, request.Headers, context.RequestAborted)
+                : ArgumentBinder.FromBody(operation, await ReadBodyAsync(context), request.Headers, context.RequestAborted);
+            var grain = grains.GetGrain(operation.Interface, id);
+
+            // The silo verifies the key on the call (an Orleans client's credential filter reads the first; a grain
+            // call made inside the silo carries the request context as it is).
+            using var credential = GroundworkCredentials.Use(key);
+            RequestContext.Set(CallHeaders.ApiKey, key);
+            if (operation.Shape == ResultShape.Stream)
+            {
+                await EventStream.ServeAsync(context, operation, grain, arguments, _options, operation.Segment, id);
+                return;
+            }
+
+            var task = (Task)operation.Invoke(grain, arguments)!;
+            await task;
+            await AnswerAsync(context, operation, operation.ReadResult(task));
+        }
+        catch (BindingException binding)
+        {
+            await binding.Problem.WriteAsync(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: nobody reads an answer.
+        }
+        catch (Exception exception) when (!context.Response.HasStarted)
+        {
+            var problem = ProblemMapper.From(exception, operation.Segment, id, request.Headers.ContainsKey("If-Match"));
+            if (problem is null || problem.Status == StatusCodes.Status500InternalServerError)
+            {
+                LogUnexpected(logger, exception, operation.Id);
+            }
+
+            await (problem ?? new Problem(StatusCodes.Status500InternalServerError, "internal", "Internal error",
+                "The gateway met an unexpected error; its log has the details.")).WriteAsync(context);
+        }
+    }
+
+    private static void CheckTarget(GatewayOperation operation, string tenant, string id)
+    {
+        if (operation.Target == TargetKind.Tenant)
+        {
+            if (!TenantId.IsValid(tenant, out var reason))
+            {
+                throw new BindingException(new Problem(StatusCodes.Status400BadRequest, "invalid-key", "Invalid resource key", $"Invalid tenant id: {reason}.")
+                {
+                    Fields = new Dictionary<string, object?> { ["key"] = Echo(tenant), ["reason"] = reason },
+                });
+            }
+
+            return;
+        }
+
+        if (!ResourceKey.TryParse(id, out _, out var problem))
+        {
+            throw new BindingException(new Problem(StatusCodes.Status400BadRequest, "invalid-key", "Invalid resource key", $"Invalid resource key '{Echo(id)}': {problem}.")
+            {
+                Fields = new Dictionary<string, object?> { ["key"] = Echo(id), ["reason"] = problem },
+            });
+        }
+    }
+
+    private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
+    {
+        var limit = _options.MaxBodyBytes;
+        if (context.Request.ContentLength > limit)
+        {
+            throw TooLarge(limit);
+        }
+
+        if (context.Request.ContentLength is > 0 && context.Request.ContentType is { } type &&
+            !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BindingException(new Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type",
+                "The body must be application/json."));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                throw TooLarge(limit);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    private static BindingException TooLarge(int limit) =>
+        new(new Problem(StatusCodes.Status413PayloadTooLarge, "body-too-large", "Body too large", $"The body is over the gateway's limit of {limit} bytes (Groundwork:Gateway:MaxBodyBytes).")
+        {
+            Fields = new Dictionary<string, object?> { ["limit"] = "Gateway:MaxBodyBytes", ["maximum"] = limit },
+        });
+
+    private static async Task AnswerAsync(HttpContext context, GatewayOperation operation, object? result)
+    {
+        var response = context.Response;
+        if (operation.Shape == ResultShape.None)
+        {
+            response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+
+        if (result is not null && operation.VersionOf(result) is { } version)
+        {
+            var tag = ETags.Of(version);
+            response.Headers.ETag = tag;
+            if (operation.IsGet && context.Request.Headers.IfNoneMatch is { Count: > 0 } tags &&
+                tags.Any(t => t is not null && t.Split(',').Any(one => one.Trim() is var trimmed && (trimmed == tag || trimmed == "W/" + tag || trimmed == "*"))))
+            {
+                response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+        }
+
+        if (result is not null && IsReplayed(result))
+        {
+            response.Headers["Idempotency-Replayed"] = "true";
+        }
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json; charset=utf-8";
+        await JsonSerializer.SerializeAsync(response.Body, result, operation.ResultType!, GatewayJson.Options, context.RequestAborted);
+    }
+
+    private static bool IsReplayed(object result) =>
+        result is MutationResult { Replayed: true } ||
+        result.GetType().GetProperties().Any(p => p.PropertyType == typeof(MutationResult) && p.GetValue(result) is MutationResult { Replayed: true });
+
+    private static string Echo(string text) => text.Length <= 64 ? text : $"{text[..64]}...";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The gateway met an unexpected error serving {Operation}")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string operation);
+}

@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Groundwork.Gateway;
+
+/// <summary>The gateway's limits, bound to <c>Groundwork:Gateway</c> and checked at start.</summary>
+public sealed class HttpGatewayOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Groundwork:Gateway";
+
+    /// <summary>Whether the silo serves the gateway on its HTTP port (default true; the standalone host always does).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The largest request body, in bytes (default 1 MiB, as a message to the silo); a larger one gets 413.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Requests per second each API key may make, on average (default 200); over it, 429 with <c>Retry-After</c>.</summary>
+    [Range(1, 1_000_000)]
+    public int RequestsPerSecond { get; set; } = 200;
+
+    /// <summary>Requests a key may make at once above its rate (default 400).</summary>
+    [Range(1, 1_000_000)]
+    public int Burst { get; set; } = 400;
+
+    /// <summary>How often an open event stream sends a comment line so proxies keep it open (default 15 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long an event stream waits for its first item before it answers 200: an error within it (no access, a
+    /// cursor out of retention) is an HTTP status; a later one is an <c>error</c> event (default 1 s).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
+    public TimeSpan StreamOpenWindow { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many times in a row an event stream reopens after its silo went away before it gives up (default 10).</summary>
+    [Range(0, 1000)]
+    public int MaxReopens { get; set; } = 10;
+}

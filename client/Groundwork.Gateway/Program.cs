@@ -1,0 +1,13 @@
+using Groundwork.Client.Hosting;
+using Groundwork.Gateway;
+
+// The gateway on its own: an Orleans client of the cluster that Orleans:Clustering:* names (the embedded silo on
+// this machine by default), serving HTTP on Urls (default http://localhost:8081).
+var builder = WebApplication.CreateBuilder(args);
+builder.WebHost.UseUrls(builder.Configuration["Urls"] ?? "http://localhost:8081");
+builder.UseGroundworkClient();
+builder.Services.AddGroundworkGateway(builder.Configuration);
+var app = builder.Build();
+app.MapGet("/health/live", () => Results.Ok());
+app.MapGroundworkGateway();
+await app.RunAsync();
