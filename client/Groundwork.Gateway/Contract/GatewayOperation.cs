@@ -73,7 +73,9 @@ public sealed class GatewayOperation
         HasOptions = parameters.Any(p => p.Source == ParameterSource.MutationOptions);
         CursorIndex = parameters.ToList().FindIndex(p => p.Name == "afterSequence" && p.Type == typeof(long));
         ReadResult = shape == ResultShape.Value ? Results.Reader(resultType!) : static _ => null;
-        VersionOf = resultType is null ? static _ => null : Results.VersionReader(resultType);
+        MutationOf = resultType is null ? static _ => null : Results.MutationReader(resultType);
+        var version = resultType?.GetProperty("Version") is { } property && property.PropertyType == typeof(long) ? property : null;
+        VersionOf = version is not null ? value => (long)version.GetValue(value)! : value => MutationOf(value)?.Version;
     }
 
     /// <summary>The index of a stream's cursor parameter (<c>afterSequence</c>), which <c>Last-Event-ID</c> sets; -1 for none.</summary>
@@ -84,6 +86,9 @@ public sealed class GatewayOperation
 
     /// <summary>The version a result carries (its <c>Version</c>, or its mutation result's), for <c>ETag</c>; null for none.</summary>
     public Func<object, long?> VersionOf { get; }
+
+    /// <summary>The mutation result a result is or holds (<c>WorkbookEdit.Result</c>), for <c>Idempotency-Replayed</c>; null for none.</summary>
+    public Func<object, MutationResult?> MutationOf { get; }
 
     /// <summary>The grain interface.</summary>
     public Type Interface { get; }
@@ -143,16 +148,16 @@ internal static class Results
             System.Linq.Expressions.Expression.Convert(result, typeof(object)), task).Compile();
     }
 
-    public static Func<object, long?> VersionReader(Type resultType)
+    public static Func<object, MutationResult?> MutationReader(Type resultType)
     {
-        if (resultType.GetProperty("Version") is { } version && version.PropertyType == typeof(long))
+        if (resultType == typeof(MutationResult))
         {
-            return value => (long)version.GetValue(value)!;
+            return static value => (MutationResult)value;
         }
 
         if (resultType.GetProperties().FirstOrDefault(p => p.PropertyType == typeof(MutationResult)) is { } mutation)
         {
-            return value => (mutation.GetValue(value) as MutationResult)?.Version;
+            return value => mutation.GetValue(value) as MutationResult;
         }
 
         return static _ => null;

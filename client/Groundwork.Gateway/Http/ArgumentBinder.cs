@@ -247,7 +247,8 @@ public static class ArgumentBinder
             : target.Name;
     }
 
-    private static string Echo(string text) => text.Length <= 64 ? text : $"{text[..64]}...";
+    /// <summary>Caller text quoted in an answer, cut at 64 characters.</summary>
+    internal static string Echo(string text) => text.Length <= 64 ? text : $"{text[..64]}...";
 }
 
 /// <summary>Versions as entity tags: <c>"12"</c>.</summary>

@@ -66,9 +66,10 @@ internal static class EventStream
                     move = enumerator.MoveNextAsync().AsTask();
                 }
             }
-            catch (Exception exception) when (!cancellation.IsCancellationRequested && IsTransient(exception) && reopens < options.MaxReopens)
+            catch (Exception exception) when (!cancellation.IsCancellationRequested && Groundwork.Client.ResourceFeed.IsTransient(exception) && reopens < options.MaxReopens)
             {
-                // The grain moved or its silo went away: reopen from the cursor (the last sequence sent).
+                // The grain moved, its silo went away or storage blinked: reopen from the cursor (the last sequence sent),
+                // on the same failures as the .NET client's feeds.
                 reopens++;
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << Math.Min(reopens, 6))), cancellation);
             }
@@ -119,10 +120,6 @@ internal static class EventStream
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(text), context.RequestAborted);
         await context.Response.Body.FlushAsync(context.RequestAborted);
     }
-
-    private static bool IsTransient(Exception exception) =>
-        exception is EnumerationAbortedException or SiloUnavailableException or OrleansMessageRejectionException or
-            Orleans.Runtime.Messaging.ConnectionFailedException or GatewayTooBusyException or TimeoutException;
 
     private static async Task DisposeQuietlyAsync(IAsyncEnumerator<object> enumerator)
     {

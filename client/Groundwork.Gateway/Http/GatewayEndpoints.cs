@@ -78,7 +78,7 @@ internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<Ht
             {
                 throw new BindingException(new Problem(StatusCodes.Status400BadRequest, "invalid-key", "Invalid resource key", $"Invalid tenant id: {reason}.")
                 {
-                    Fields = new Dictionary<string, object?> { ["key"] = Echo(tenant), ["reason"] = reason },
+                    Fields = new Dictionary<string, object?> { ["key"] = ArgumentBinder.Echo(tenant), ["reason"] = reason },
                 });
             }
 
@@ -87,9 +87,9 @@ internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<Ht
 
         if (!ResourceKey.TryParse(id, out _, out var problem))
         {
-            throw new BindingException(new Problem(StatusCodes.Status400BadRequest, "invalid-key", "Invalid resource key", $"Invalid resource key '{Echo(id)}': {problem}.")
+            throw new BindingException(new Problem(StatusCodes.Status400BadRequest, "invalid-key", "Invalid resource key", $"Invalid resource key '{ArgumentBinder.Echo(id)}': {problem}.")
             {
-                Fields = new Dictionary<string, object?> { ["key"] = Echo(id), ["reason"] = problem },
+                Fields = new Dictionary<string, object?> { ["key"] = ArgumentBinder.Echo(id), ["reason"] = problem },
             });
         }
     }
@@ -152,7 +152,7 @@ internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<Ht
             }
         }
 
-        if (result is not null && IsReplayed(result))
+        if (result is not null && operation.MutationOf(result) is { Replayed: true })
         {
             response.Headers["Idempotency-Replayed"] = "true";
         }
@@ -161,12 +161,6 @@ internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<Ht
         response.ContentType = "application/json; charset=utf-8";
         await JsonSerializer.SerializeAsync(response.Body, result, operation.ResultType!, GatewayJson.Options, context.RequestAborted);
     }
-
-    private static bool IsReplayed(object result) =>
-        result is MutationResult { Replayed: true } ||
-        result.GetType().GetProperties().Any(p => p.PropertyType == typeof(MutationResult) && p.GetValue(result) is MutationResult { Replayed: true });
-
-    private static string Echo(string text) => text.Length <= 64 ? text : $"{text[..64]}...";
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The gateway met an unexpected error serving {Operation}")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string operation);
