@@ -282,6 +282,11 @@ internal sealed partial class ResourceCore<THead, TChange> : IResource<THead, TC
 
     public async IAsyncEnumerable<TChange> WatchAsync(long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (afterSequence < 0)
+        {
+            throw new InvalidRequestException(nameof(afterSequence), "a cursor is a sequence: 0 (from the start) or more");
+        }
+
         EnsureCreated();
 
         var credential = new WatcherCredential(_shared.Verifier, _shared.Time, _shared.RecheckAccessEvery);

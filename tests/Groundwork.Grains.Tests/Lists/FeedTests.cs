@@ -104,6 +104,18 @@ public sealed class FeedTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_negative_cursor_is_an_invalid_request_not_a_resync()
+    {
+        var (_, list, ownerKey) = await fixture.NewListAsync("Feed");
+        using (ClusterFixture.As(ownerKey))
+        {
+            await using var feed = list.WatchAsync(-1).GetAsyncEnumerator();
+            var error = await Assert.ThrowsAsync<InvalidRequestException>(async () => await feed.MoveNextAsync());
+            Assert.Equal("afterSequence", error.Field);
+        }
+    }
+
+    [Fact]
     public async Task A_watcher_resumes_after_deactivation_with_nothing_lost_or_repeated()
     {
         var (key, list, ownerKey) = await fixture.NewListAsync("Feed");
