@@ -1,7 +1,9 @@
 using System.Threading.RateLimiting;
 using Groundwork.Gateway.Contract;
 using Groundwork.Gateway.Http;
+using Groundwork.Gateway.OpenApi;
 using Microsoft.AspNetCore.Authentication;
+using Scalar.AspNetCore;
 
 namespace Groundwork.Gateway;
 
@@ -10,6 +12,12 @@ public static class GatewayHostingExtensions
 {
     /// <summary>The authorization and rate-limit policy of the gateway's routes.</summary>
     public const string Policy = "GroundworkGateway";
+
+    /// <summary>The OpenAPI document's name: it is served at <c>/openapi/v1.json</c>.</summary>
+    public const string DocumentName = "v1";
+
+    /// <summary>Where the OpenAPI document is served.</summary>
+    public const string DocumentPath = "/openapi/v1.json";
 
     /// <summary>
     /// Registers the gateway: its options (<c>Groundwork:Gateway</c>, checked at start), API-key authentication, a
@@ -22,6 +30,14 @@ public static class GatewayHostingExtensions
         services.AddOptions<HttpGatewayOptions>().Bind(configuration.GetSection(HttpGatewayOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(GatewayContract.Default);
         services.AddSingleton<GatewayEndpoints>();
+        services.ConfigureHttpJsonOptions(json => GatewayJson.Configure(json.SerializerOptions));
+        services.AddOpenApi(DocumentName, openApi =>
+        {
+            openApi.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1;
+            openApi.ShouldInclude = _ => false;
+            openApi.AddDocumentTransformer<ContractDocument>();
+            openApi.AddSchemaTransformer<ContractSchemaDescriptions>();
+        });
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
         services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
         services.AddRateLimiter(limiter =>
@@ -71,6 +87,13 @@ public static class GatewayHostingExtensions
                 .WithDisplayName(operation.ToString());
         }
 
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/docs", scalar =>
+        {
+            scalar.Title = "Groundwork API";
+            scalar.OpenApiRoutePattern = DocumentPath;
+            scalar.DefaultFonts = false;
+        }).AllowAnonymous();
         app.Map("/v1/{**rest}", context => new Problem(StatusCodes.Status404NotFound, "no-route", "No such route",
             "No operation is served at this path: routes are /v1/{tenant}/{kind}/{name}/{method} and /v1/{tenant}/{grain}/{method}.").WriteAsync(context));
         return app;

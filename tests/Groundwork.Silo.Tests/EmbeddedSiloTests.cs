@@ -26,6 +26,18 @@ public sealed class EmbeddedSiloTests(EmbeddedSiloFixture fixture, Xunit.Abstrac
     }
 
     [Fact]
+    public async Task The_silo_serves_the_gateways_openapi_document_and_its_docs_page_without_a_key()
+    {
+        using var http = new HttpClient { BaseAddress = Silo.BaseAddress };
+        using var document = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
+        Assert.StartsWith("3.1", document.RootElement.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        Assert.True(document.RootElement.GetProperty("paths").TryGetProperty("/v1/{tenant}/list/{name}/get", out _));
+        using var docs = await http.GetAsync(new Uri("/docs/", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
+        Assert.Contains("openapi/v1.json", await docs.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metrics_are_served_in_prometheus_text_with_orleans_series()
     {
         using var http = new HttpClient { BaseAddress = Silo.BaseAddress };

@@ -364,7 +364,7 @@ public sealed record ChannelInfo(
     [property: Id(8)] long LastMessage,
     [property: Id(9)] DateTimeOffset? LastMessageAt,
     [property: Id(10)] long Messages,
-    [property: Id(11)] TimeSpan SlowMode = default);
+    [property: Id(11)] TimeSpan SlowMode);
 
 /// <summary>A channel member.</summary>
 [GenerateSerializer, Immutable, Alias("gw.channel-member")]
