@@ -3,6 +3,8 @@ using Groundwork.Gateway.Contract;
 using Groundwork.Gateway.Http;
 using Groundwork.Gateway.OpenApi;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace Groundwork.Gateway;
@@ -13,6 +15,9 @@ public static class GatewayHostingExtensions
     /// <summary>The authorization and rate-limit policy of the gateway's routes.</summary>
     public const string Policy = "GroundworkGateway";
 
+    /// <summary>The authentication scheme of the gateway's routes: API keys, or JWTs when they are configured.</summary>
+    public const string CredentialScheme = "Groundwork";
+
     /// <summary>The OpenAPI document's name: it is served at <c>/openapi/v1.json</c>.</summary>
     public const string DocumentName = "v1";
 
@@ -20,8 +25,8 @@ public static class GatewayHostingExtensions
     public const string DocumentPath = "/openapi/v1.json";
 
     /// <summary>
-    /// Registers the gateway: its options (<c>Groundwork:Gateway</c>, checked at start), API-key authentication, a
-    /// token bucket per key, and the contract model.
+    /// Registers the gateway: its options (<c>Groundwork:Gateway</c>, checked at start), API-key and JWT
+    /// authentication, a token bucket per key, the contract model and its OpenAPI document.
     /// </summary>
     public static IServiceCollection AddGroundworkGateway(this IServiceCollection services, IConfiguration configuration)
     {
@@ -38,13 +43,23 @@ public static class GatewayHostingExtensions
             openApi.AddDocumentTransformer<ContractDocument>();
             openApi.AddSchemaTransformer<ContractSchemaDescriptions>();
         });
-        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
-        services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<HttpGatewayOptions>, HttpGatewayOptionsValidator>();
+        services.AddAuthentication()
+            .AddPolicyScheme(CredentialScheme, "Groundwork API key or JWT", scheme => scheme.ForwardDefaultSelector = context =>
+                JwtAuthentication.LooksLikeJwt(context.Request.Headers.Authorization) &&
+                context.RequestServices.GetRequiredService<IOptions<HttpGatewayOptions>>().Value.Jwt.Enabled
+                    ? JwtAuthentication.SchemeName
+                    : ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null)
+            .AddJwtBearer(JwtAuthentication.SchemeName, _ => { });
+        services.AddOptions<JwtBearerOptions>(JwtAuthentication.SchemeName)
+            .Configure<IOptions<HttpGatewayOptions>>((jwt, gateway) => JwtAuthentication.Configure(jwt, gateway.Value));
+        services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.AddAuthenticationSchemes(CredentialScheme).RequireAuthenticatedUser());
         services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(Policy, context =>
             {
-                var gateway = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<HttpGatewayOptions>>().Value;
+                var gateway = context.RequestServices.GetRequiredService<IOptions<HttpGatewayOptions>>().Value;
                 var partition = context.User.FindFirst(ApiKeyAuthenticationHandler.PartitionClaim)?.Value ?? "anonymous";
                 return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
                 {

@@ -37,4 +37,17 @@ public sealed class HttpGatewayOptions
     /// <summary>How many times in a row an event stream reopens after its silo went away before it gives up (default 10).</summary>
     [Range(0, 1000)]
     public int MaxReopens { get; set; } = 10;
+
+    /// <summary>JWT bearer tokens from a configured issuer, besides API keys (off by default).</summary>
+    public Http.JwtGatewayOptions Jwt { get; set; } = new();
+}
+
+/// <summary>Checks <see cref="HttpGatewayOptions.Jwt"/> at start, with a message that names the setting.</summary>
+internal sealed class HttpGatewayOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<HttpGatewayOptions>
+{
+    /// <inheritdoc/>
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, HttpGatewayOptions options) =>
+        options.Jwt.Problem() is { } problem
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problem)
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
 }

@@ -35,10 +35,17 @@ internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<Ht
                 : ArgumentBinder.FromBody(operation, await ReadBodyAsync(context), request.Headers, context.RequestAborted);
             var grain = grains.GetGrain(operation.Interface, id);
 
+            // A JWT's caller is the token's subject, for whom the gateway's edge key acts.
             // The silo verifies the key on the call (an Orleans client's credential filter reads the first; a grain
             // call made inside the silo carries the request context as it is).
+            var onBehalfOf = context.User.FindFirst(JwtAuthentication.OnBehalfOfClaim)?.Value;
             using var credential = GroundworkCredentials.Use(key);
+            using var acting = onBehalfOf is null ? null : GroundworkCredentials.ActFor(onBehalfOf);
             RequestContext.Set(CallHeaders.ApiKey, key);
+            if (onBehalfOf is not null)
+            {
+                RequestContext.Set(CallHeaders.OnBehalfOf, onBehalfOf);
+            }
             if (operation.Shape == ResultShape.Stream)
             {
                 await EventStream.ServeAsync(context, operation, grain, arguments, _options, operation.Segment, id);

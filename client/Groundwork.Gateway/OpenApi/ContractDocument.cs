@@ -16,6 +16,9 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
     /// <summary>The security scheme of API keys.</summary>
     public const string ApiKeyScheme = "apiKey";
 
+    /// <summary>The security scheme of JWTs.</summary>
+    public const string JwtScheme = "jwt";
+
     private const string ProblemSchema = "Problem";
     private static readonly ContractDocs Docs = ContractDocs.For(typeof(ResourceKinds).Assembly);
 
@@ -31,7 +34,7 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
             Description = "Every Groundwork building block over HTTP: one route per contract method " +
                 "(/v1/{tenant}/{kind}/{name}/{method}), GET for reads with simple parameters, POST with a JSON object of named " +
                 "parameters otherwise, feeds as Server-Sent Events. Errors are application/problem+json with a stable `code`. " +
-                "Authenticate with `Authorization: Bearer <API key>`.",
+                "Authenticate with `Authorization: Bearer <API key>` or, where the gateway trusts an issuer, `Bearer <JWT>`.",
         };
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
@@ -41,6 +44,14 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
             Scheme = "bearer",
             BearerFormat = "Groundwork API key (gwk_...)",
             Description = "A Groundwork API key. The silo verifies it on every call; the gateway keeps no key list.",
+        };
+        document.Components.SecuritySchemes[JwtScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "A JWT from the issuer in Groundwork:Gateway:Jwt (when configured): RS256 or ES256, with exp, sub and the tenant claim. " +
+                "The gateway calls with its edge key for that tenant on behalf of sub.",
         };
         document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
         document.Components.Schemas[ProblemSchema] = Problem();
@@ -78,7 +89,11 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
             Tags = new HashSet<OpenApiTagReference> { new(operation.Segment, document) },
             Parameters = [],
             Responses = [],
-            Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, document)] = [] }],
+            Security =
+            [
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, document)] = [] },
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(JwtScheme, document)] = [] },
+            ],
         };
 
         described.Parameters.Add(PathParameter("tenant", "The tenant's id."));
