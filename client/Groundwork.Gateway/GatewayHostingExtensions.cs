@@ -4,6 +4,7 @@ using Groundwork.Gateway.Http;
 using Groundwork.Gateway.OpenApi;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
@@ -17,6 +18,9 @@ public static class GatewayHostingExtensions
 
     /// <summary>The authentication scheme of the gateway's routes: API keys, or JWTs when they are configured.</summary>
     public const string CredentialScheme = "Groundwork";
+
+    /// <summary>Where browser feed tickets are issued.</summary>
+    public const string TicketsPath = "/v1/tickets";
 
     /// <summary>The OpenAPI document's name: it is served at <c>/openapi/v1.json</c>.</summary>
     public const string DocumentName = "v1";
@@ -35,6 +39,11 @@ public static class GatewayHostingExtensions
         services.AddOptions<HttpGatewayOptions>().Bind(configuration.GetSection(HttpGatewayOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(GatewayContract.Default);
         services.AddSingleton<GatewayEndpoints>();
+        services.AddSingleton<TicketStore>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        // ASP.NET Core's request log lines carry the query string, where a feed's ticket is: keep them to warnings.
+        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning));
         services.ConfigureHttpJsonOptions(json => GatewayJson.Configure(json.SerializerOptions));
         services.AddOpenApi(DocumentName, openApi =>
         {
@@ -45,12 +54,9 @@ public static class GatewayHostingExtensions
         });
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<HttpGatewayOptions>, HttpGatewayOptionsValidator>();
         services.AddAuthentication()
-            .AddPolicyScheme(CredentialScheme, "Groundwork API key or JWT", scheme => scheme.ForwardDefaultSelector = context =>
-                JwtAuthentication.LooksLikeJwt(context.Request.Headers.Authorization) &&
-                context.RequestServices.GetRequiredService<IOptions<HttpGatewayOptions>>().Value.Jwt.Enabled
-                    ? JwtAuthentication.SchemeName
-                    : ApiKeyAuthenticationHandler.SchemeName)
+            .AddPolicyScheme(CredentialScheme, "Groundwork API key, JWT or feed ticket", scheme => scheme.ForwardDefaultSelector = SchemeOf)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null)
+            .AddScheme<AuthenticationSchemeOptions, TicketAuthenticationHandler>(TicketAuthenticationHandler.SchemeName, configureOptions: null)
             .AddJwtBearer(JwtAuthentication.SchemeName, _ => { });
         services.AddOptions<JwtBearerOptions>(JwtAuthentication.SchemeName)
             .Configure<IOptions<HttpGatewayOptions>>((jwt, gateway) => JwtAuthentication.Configure(jwt, gateway.Value));
@@ -84,6 +90,19 @@ public static class GatewayHostingExtensions
         return services;
     }
 
+    private static string SchemeOf(HttpContext context)
+    {
+        if (TicketAuthenticationHandler.Carries(context.Request))
+        {
+            return TicketAuthenticationHandler.SchemeName;
+        }
+
+        return JwtAuthentication.LooksLikeJwt(context.Request.Headers.Authorization) &&
+            context.RequestServices.GetRequiredService<IOptions<HttpGatewayOptions>>().Value.Jwt.Enabled
+                ? JwtAuthentication.SchemeName
+                : ApiKeyAuthenticationHandler.SchemeName;
+    }
+
     /// <summary>
     /// Serves every operation of the contract under <c>/v1</c> (routes in docs/design/gateway.md), each behind the key
     /// check and the key's rate limit; any other <c>/v1</c> path is a 404 problem.
@@ -99,8 +118,11 @@ public static class GatewayHostingExtensions
         {
             group.MapMethods(operation.Route, [HttpMethods.Get, HttpMethods.Post], context => endpoints.HandleAsync(context, operation))
                 .WithName(operation.Id)
-                .WithDisplayName(operation.ToString());
+                .WithDisplayName(operation.ToString())
+                .WithMetadata(operation);
         }
+
+        group.MapPost(TicketsPath, (HttpContext context) => endpoints.IssueTicketAsync(context)).WithName("tickets.issue");
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/docs", scalar =>

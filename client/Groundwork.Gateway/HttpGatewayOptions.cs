@@ -38,6 +38,14 @@ public sealed class HttpGatewayOptions
     [Range(0, 1000)]
     public int MaxReopens { get; set; } = 10;
 
+    /// <summary>How long a browser feed ticket (<c>POST /v1/tickets</c>) may wait to be used (default 30 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan TicketLifetime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many tickets may be outstanding in this gateway at once (default 10,000); over it, 503 with <c>Retry-After</c>.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxTickets { get; set; } = 10_000;
+
     /// <summary>JWT bearer tokens from a configured issuer, besides API keys (off by default).</summary>
     public Http.JwtGatewayOptions Jwt { get; set; } = new();
 }

@@ -39,8 +39,9 @@ public sealed class GatewayFixture : IAsyncLifetime
         Http = _app.GetTestClient();
     }
 
-    /// <summary>A gateway with <paramref name="settings"/> in front of <paramref name="cluster"/>, on an in-memory server.</summary>
-    public static async Task<WebApplication> StartGatewayAsync(ClusterFixture cluster, IReadOnlyDictionary<string, string?> settings)
+    /// <summary>A gateway with <paramref name="settings"/> (and <paramref name="configure"/>'s services) in front of <paramref name="cluster"/>, on an in-memory server.</summary>
+    public static async Task<WebApplication> StartGatewayAsync(
+        ClusterFixture cluster, IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         var builder = WebApplication.CreateBuilder();
@@ -49,6 +50,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddSingleton<IGrainFactory>(cluster.Client);
         builder.Services.AddGroundworkGateway(builder.Configuration);
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.MapGroundworkGateway();
         await app.StartAsync();

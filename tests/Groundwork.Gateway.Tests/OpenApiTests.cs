@@ -29,7 +29,7 @@ public sealed class OpenApiTests(GatewayFixture fixture)
 
         var document = read.Document!;
         var ids = document.Paths.SelectMany(p => p.Value.Operations!.Values).Select(o => o.OperationId).ToList();
-        Assert.Equal(Contract.Operations.Select(o => o.Id).Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
+        Assert.Equal(Contract.Operations.Select(o => o.Id).Append("tickets.issue").Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
         foreach (var operation in Contract.Operations)
         {
             var item = document.Paths[operation.Route];

@@ -115,6 +115,11 @@ public sealed class GatewayContract
             throw new InvalidOperationException($"{grainInterface.Name}.{method.Name} is a stream but not a safe method with simple parameters: Server-Sent Events need GET");
         }
 
+        if (shape == ResultShape.Stream && parameters.Any(p => p.Name == "ticket"))
+        {
+            throw new InvalidOperationException($"{grainInterface.Name}.{method.Name} has a parameter named 'ticket', which a feed's URL keeps for its credential");
+        }
+
         return new GatewayOperation(grainInterface, method, target, segment, alias, get, parameters, shape, resultType, Compile(method), requirement);
     }
 

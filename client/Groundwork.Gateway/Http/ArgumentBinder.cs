@@ -28,6 +28,11 @@ public static class ArgumentBinder
         ArgumentNullException.ThrowIfNull(query);
         foreach (var name in query.Keys)
         {
+            if (name == TicketAuthenticationHandler.QueryName && operation.Shape == ResultShape.Stream)
+            {
+                continue; // the feed's credential, read by the ticket scheme
+            }
+
             if (!operation.Parameters.Any(p => p.Source == ParameterSource.Named && p.Name == name))
             {
                 throw Unknown(operation, name);

@@ -7,9 +7,31 @@ using Microsoft.Extensions.Options;
 namespace Groundwork.Gateway.Http;
 
 /// <summary>Serves one request of one operation: key, target, arguments, the grain call, the answer.</summary>
-internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<HttpGatewayOptions> options, ILogger<GatewayEndpoints> logger)
+internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<HttpGatewayOptions> options, TicketStore tickets, ILogger<GatewayEndpoints> logger)
 {
     private readonly HttpGatewayOptions _options = options.Value;
+
+    /// <summary><c>POST /v1/tickets</c>: a single-use ticket that opens one feed as the caller.</summary>
+    public Task IssueTicketAsync(HttpContext context)
+    {
+        if (context.User.Identity?.AuthenticationType == TicketAuthenticationHandler.SchemeName)
+        {
+            return new Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", "A ticket cannot buy another ticket.").WriteAsync(context);
+        }
+
+        if (tickets.Issue(context.User) is not var (ticket, expires))
+        {
+            return new Problem(StatusCodes.Status503ServiceUnavailable, "unavailable", "Too many tickets",
+                "This gateway holds Groundwork:Gateway:MaxTickets unused tickets; retry shortly.")
+            {
+                RetryAfter = _options.TicketLifetime,
+            }.WriteAsync(context);
+        }
+
+        context.Response.Headers.CacheControl = "no-store";
+        return context.Response.WriteAsJsonAsync(
+            new TicketAnswer(ticket, expires, (int)_options.TicketLifetime.TotalSeconds), GatewayJson.Options, context.RequestAborted);
+    }
 
     public async Task HandleAsync(HttpContext context, GatewayOperation operation)
     {

@@ -76,6 +76,43 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
             item.Operations[operation.IsGet ? HttpMethod.Get : HttpMethod.Post] = await DescribeAsync(document, operation, schemas, cancellationToken);
             document.Paths[operation.Route] = item;
         }
+
+        document.Paths[GatewayHostingExtensions.TicketsPath] = await TicketsAsync(document, schemas, cancellationToken);
+    }
+
+    private static async Task<OpenApiPathItem> TicketsAsync(OpenApiDocument document, SchemaCatalog schemas, CancellationToken cancellationToken)
+    {
+        const string tag = "tickets";
+        document.Tags!.Add(new OpenApiTag { Name = tag, Description = "Single-use tickets that open one feed from a browser." });
+        var issue = new OpenApiOperation
+        {
+            OperationId = "tickets.issue",
+            Summary = "Issues a single-use ticket that opens one feed as the caller.",
+            Description = "Browsers cannot send Authorization on EventSource or WebSocket: ask for a ticket with the key or token, " +
+                "then open the feed with ?ticket=. A ticket lives Groundwork:Gateway:TicketLifetime (30 s), opens one feed, " +
+                "and is redeemed at the gateway that issued it.",
+            Tags = new HashSet<OpenApiTagReference> { new(tag, document) },
+            Responses = new OpenApiResponses
+            {
+                ["200"] = new OpenApiResponse
+                {
+                    Description = "The ticket.",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = await schemas.ForAsync(typeof(Http.TicketAnswer), null, cancellationToken) },
+                    },
+                },
+                ["401"] = new OpenApiResponseReference("401", document),
+                ["429"] = new OpenApiResponseReference("429", document),
+                ["503"] = new OpenApiResponseReference("503", document),
+            },
+            Security =
+            [
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, document)] = [] },
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(JwtScheme, document)] = [] },
+            ],
+        };
+        return new OpenApiPathItem { Operations = new() { [HttpMethod.Post] = issue } };
     }
 
     private static async Task<OpenApiOperation> DescribeAsync(OpenApiDocument document, GatewayOperation operation, SchemaCatalog schemas, CancellationToken cancellationToken)
@@ -139,6 +176,17 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
         if (operation.IsGet && operation.Shape == ResultShape.Value)
         {
             described.Parameters.Add(Header("If-None-Match", "An ETag from an earlier answer: an unchanged version is a 304 with no body."));
+        }
+
+        if (operation.Shape == ResultShape.Stream)
+        {
+            described.Parameters.Add(new OpenApiParameter
+            {
+                Name = Http.TicketAuthenticationHandler.QueryName,
+                In = ParameterLocation.Query,
+                Description = "A single-use ticket from POST /v1/tickets, for browsers (EventSource sends no Authorization header).",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
         }
 
         if (operation.CursorIndex >= 0)
