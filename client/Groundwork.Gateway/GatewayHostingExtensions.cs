@@ -19,6 +19,9 @@ public static class GatewayHostingExtensions
     /// <summary>The authentication scheme of the gateway's routes: API keys, or JWTs when they are configured.</summary>
     public const string CredentialScheme = "Groundwork";
 
+    /// <summary>The WebSocket of the <c>groundwork.v1</c> protocol.</summary>
+    public const string WebSocketPath = "/v1/ws";
+
     /// <summary>Where browser feed tickets are issued.</summary>
     public const string TicketsPath = "/v1/tickets";
 
@@ -111,6 +114,7 @@ public static class GatewayHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseRateLimiter();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         var contract = app.Services.GetRequiredService<GatewayContract>();
         var endpoints = app.Services.GetRequiredService<GatewayEndpoints>();
         var group = app.MapGroup("").RequireAuthorization(Policy).RequireRateLimiting(Policy);
@@ -122,6 +126,11 @@ public static class GatewayHostingExtensions
                 .WithMetadata(operation);
         }
 
+        group.MapGet(WebSocketPath, (HttpContext context) => WebSocketSession.ServeAsync(
+                context, contract, context.RequestServices.GetRequiredService<IGrainFactory>(),
+                context.RequestServices.GetRequiredService<IOptions<HttpGatewayOptions>>().Value,
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger<WebSocketSession>()))
+            .WithName("websocket").WithMetadata(new TicketAcceptedAttribute());
         group.MapPost(TicketsPath, (HttpContext context) => endpoints.IssueTicketAsync(context)).WithName("tickets.issue");
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();

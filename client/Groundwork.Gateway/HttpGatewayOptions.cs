@@ -46,6 +46,32 @@ public sealed class HttpGatewayOptions
     [Range(1, 10_000_000)]
     public int MaxTickets { get; set; } = 10_000;
 
+    /// <summary>The largest WebSocket message a client may send, in bytes (default 1 MiB); a larger one closes with 1009.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How many feeds one WebSocket may subscribe to at once (default 100).</summary>
+    [Range(1, 100_000)]
+    public int MaxSubscriptions { get; set; } = 100;
+
+    /// <summary>How many calls one WebSocket may have in flight (default 64).</summary>
+    [Range(1, 100_000)]
+    public int MaxCallsInFlight { get; set; } = 64;
+
+    /// <summary>
+    /// How many messages may wait to be sent on one WebSocket (default 256): a feed whose event finds them full is told
+    /// it lags and resumes from its cursor once half have gone.
+    /// </summary>
+    [Range(2, 1_000_000)]
+    public int WebSocketOutbox { get; set; } = 256;
+
+    /// <summary>How long a WebSocket may send nothing, not even a ping, before it is closed with 4408 (default 60 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan WebSocketIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Browser origins allowed to open the WebSocket (e.g. <c>https://app.example.com</c>); none: the gateway's own host only.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
     /// <summary>JWT bearer tokens from a configured issuer, besides API keys (off by default).</summary>
     public Http.JwtGatewayOptions Jwt { get; set; } = new();
 }

@@ -31,6 +31,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>A client of the gateway.</summary>
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The gateway's in-memory server (for WebSocket clients).</summary>
+    public object GatewayServer => _app.GetTestServer();
+
     /// <inheritdoc/>
     public async Task InitializeAsync()
     {

@@ -99,7 +99,8 @@ internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<Ht
         }
     }
 
-    private static void CheckTarget(GatewayOperation operation, string tenant, string id)
+    /// <summary>Refuses a malformed tenant id or resource key (400 invalid-key) before any grain is called.</summary>
+    internal static void CheckTarget(GatewayOperation operation, string tenant, string id)
     {
         if (operation.Target == TargetKind.Tenant)
         {
