@@ -49,6 +49,56 @@ public sealed class ComposeFileTests
     }
 
     [Fact]
+    public async Task The_gateway_service_joins_the_same_cluster_as_the_silos()
+    {
+        var compose = await ComposeFile.LoadAsync();
+        var silo = compose.Silos[0].Environment;
+        foreach (var key in new[] { "Orleans__ServiceId", "Orleans__ClusterId", "Orleans__Clustering__ProviderType", "Orleans__Clustering__ConnectionString", "Groundwork__Tls__CaPath" })
+        {
+            Assert.True(compose.Gateway.Environment.TryGetValue(key, out var value) && value == silo[key], $"the gateway's {key} differs from the silos'");
+        }
+
+        // Everything it sets that names something inside Docker is translated for the test process.
+        Assert.Empty(compose.Gateway.Environment.Keys.Where(k => k.Contains("Tls", StringComparison.Ordinal) || k.Contains("Url", StringComparison.OrdinalIgnoreCase))
+            .Except(ClusterHarness.TranslatedKeys));
+    }
+
+    [Theory]
+    [InlineData("silo/Groundwork.Silo/Dockerfile", "silo/Groundwork.Silo/Groundwork.Silo.csproj")]
+    [InlineData("client/Groundwork.Gateway/Dockerfile", "client/Groundwork.Gateway/Groundwork.Gateway.csproj")]
+    public async Task Each_image_copies_every_project_its_program_references(string dockerfile, string project)
+    {
+        var text = await File.ReadAllTextAsync(Path.Combine(Repository.Root, dockerfile));
+        foreach (var reference in ProjectClosure(Path.Combine(Repository.Root, project)))
+        {
+            var relative = Path.GetRelativePath(Repository.Root, reference).Replace('\\', '/');
+            Assert.True(text.Contains($"COPY {relative} ", StringComparison.Ordinal), $"{dockerfile} does not copy {relative} before its restore");
+            var folder = relative.Split('/')[0] + "/";
+            Assert.True(text.Contains($"COPY {folder} {folder}", StringComparison.Ordinal), $"{dockerfile} does not copy the {folder} sources");
+        }
+    }
+
+    private static HashSet<string> ProjectClosure(string project)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([Path.GetFullPath(project)]);
+        while (pending.TryPop(out var next))
+        {
+            if (!seen.Add(next))
+            {
+                continue;
+            }
+
+            foreach (var reference in System.Xml.Linq.XDocument.Load(next).Descendants("ProjectReference"))
+            {
+                pending.Push(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(next)!, reference.Attribute("Include")!.Value.Replace('\\', '/'))));
+            }
+        }
+
+        return seen;
+    }
+
+    [Fact]
     public async Task Every_configuration_file_the_compose_file_mounts_from_the_repository_exists()
     {
         var compose = await ComposeFile.LoadAsync();

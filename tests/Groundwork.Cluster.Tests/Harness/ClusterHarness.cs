@@ -49,6 +49,12 @@ public sealed class ClusterHarness : IAsyncLifetime
     /// <summary>The silos, in compose order.</summary>
     public IReadOnlyList<ClusterSilo> Silos => _silos;
 
+    /// <summary>The compose file's HTTP gateway service as a real process (an Orleans client of the cluster).</summary>
+    public ClusterSilo Gateway { get; private set; } = null!;
+
+    /// <summary>Where <see cref="Gateway"/> serves HTTP.</summary>
+    public Uri GatewayUrl => new($"http://{Gateway.Address}:{Gateway.HttpPort}");
+
     /// <summary>Receives the silos' and the client's traces and logs (in place of the compose file's collector).</summary>
     public OtlpReceiver Otlp { get; private set; } = null!;
 
@@ -90,7 +96,8 @@ public sealed class ClusterHarness : IAsyncLifetime
         Directory.CreateDirectory(_root);
         MakeReadable(_root);
         Compose = await ComposeFile.LoadAsync();
-        var published = await PublishAsync(_root);
+        var published = await PublishAsync(_root, Path.Combine("silo", "Groundwork.Silo", "Groundwork.Silo.csproj"), "publish");
+        var gatewayPublished = await PublishAsync(_root, Path.Combine("client", "Groundwork.Gateway", "Groundwork.Gateway.csproj"), "publish-gateway");
         CertificateFolder = Path.Combine(_root, "certs");
         await MakeCertificatesAsync(CertificateFolder, Path.Combine(_root, "ca"));
         var secrets = Path.Combine(_root, "secrets");
@@ -117,6 +124,15 @@ public sealed class ClusterHarness : IAsyncLifetime
         }
 
         await Task.WhenAll(_silos.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(60))));
+
+        var gatewayAddress = LoopbackFor(Compose.Gateway.Address);
+        var gatewayFolder = Path.Combine(_root, Compose.Gateway.Name);
+        Directory.CreateDirectory(gatewayFolder);
+        MakeWritable(gatewayFolder);
+        var gatewayEnvironment = Translate(Compose.Gateway, gatewayAddress, Path.Combine(secrets, "operator.key"), out var gatewayPort);
+        Gateway = new ClusterSilo(Compose.Gateway.Name, gatewayAddress, gatewayPort, 41000 + index + 1, gatewayPublished, gatewayFolder, gatewayEnvironment);
+        Gateway.Start();
+        await Gateway.WaitReadyAsync(TimeSpan.FromSeconds(60));
         var first = _silos[0].Environment;
         ClientSettings = new Dictionary<string, string?>
         {
@@ -186,6 +202,11 @@ public sealed class ClusterHarness : IAsyncLifetime
             {
                 // The processes go below anyway.
             }
+        }
+
+        if (Gateway is not null)
+        {
+            await Gateway.DisposeAsync();
         }
 
         foreach (var silo in _silos)
@@ -353,17 +374,16 @@ public sealed class ClusterHarness : IAsyncLifetime
         return environment;
     }
 
-    private static async Task<string> PublishAsync(string root)
+    private static async Task<string> PublishAsync(string root, string project, string folder)
     {
         // The published build, as the Dockerfile makes it, from the build the tests already did (same configuration).
         // It goes beside the silos' folders, not into the checkout: the silos run under their own user ids, which
         // cannot enter a checkout in a folder only its owner may enter (root's home, say).
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var output = Path.Combine(root, "publish");
-        await Tools.RunAsync("dotnet", "publish", Path.Combine(Repository.Root, "silo", "Groundwork.Silo", "Groundwork.Silo.csproj"),
-            "-c", configuration, "--no-build", "--nologo", "-o", output);
-        var assembly = Path.Combine(output, "Groundwork.Silo.dll");
-        return File.Exists(assembly) ? assembly : throw new InvalidOperationException($"publishing the silo left no {assembly}");
+        var output = Path.Combine(root, folder);
+        await Tools.RunAsync("dotnet", "publish", Path.Combine(Repository.Root, project), "-c", configuration, "--no-build", "--nologo", "-o", output);
+        var assembly = Path.Combine(output, Path.GetFileNameWithoutExtension(project) + ".dll");
+        return File.Exists(assembly) ? assembly : throw new InvalidOperationException($"publishing {project} left no {assembly}");
     }
 
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]

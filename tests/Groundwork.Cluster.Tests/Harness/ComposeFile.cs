@@ -10,11 +10,15 @@ namespace Groundwork.Cluster.Tests.Harness;
 /// </summary>
 public sealed class ComposeFile
 {
-    private ComposeFile(string resolvedYaml, IReadOnlyList<ComposeSilo> silos)
+    private ComposeFile(string resolvedYaml, IReadOnlyList<ComposeSilo> silos, ComposeSilo gateway)
     {
         ResolvedYaml = resolvedYaml;
         Silos = silos;
+        Gateway = gateway;
     }
+
+    /// <summary>The HTTP gateway service (<c>gateway</c>), run by the harness as the silos are.</summary>
+    public ComposeSilo Gateway { get; }
 
     /// <summary>The resolved file, as <c>docker-compose config</c> printed it.</summary>
     public string ResolvedYaml { get; }
@@ -64,10 +68,11 @@ public sealed class ComposeFile
         var root = (YamlMappingNode)yaml.Documents[0].RootNode;
         var services = (YamlMappingNode)root.Children[new YamlScalarNode("services")];
         var silos = new List<ComposeSilo>();
+        ComposeSilo? gateway = null;
         foreach (var (nameNode, serviceNode) in services.Children)
         {
             var name = ((YamlScalarNode)nameNode).Value!;
-            if (!name.StartsWith("silo", StringComparison.Ordinal))
+            if (!name.StartsWith("silo", StringComparison.Ordinal) && name != "gateway")
             {
                 continue;
             }
@@ -94,14 +99,22 @@ public sealed class ComposeFile
                 }
             }
 
-            silos.Add(new ComposeSilo(name, address, environment));
+            if (name == "gateway")
+            {
+                gateway = new ComposeSilo(name, address, environment);
+            }
+            else
+            {
+                silos.Add(new ComposeSilo(name, address, environment));
+            }
         }
 
-        return new ComposeFile(output, silos.OrderBy(s => s.Name, StringComparer.Ordinal).ToList());
+        return new ComposeFile(output, silos.OrderBy(s => s.Name, StringComparer.Ordinal).ToList(),
+            gateway ?? throw new InvalidOperationException("docker-compose.yml has no gateway service"));
     }
 }
 
-/// <summary>One silo service of the compose file: its name, its address on the compose network, its environment.</summary>
+/// <summary>One Groundwork service of the compose file (a silo or the gateway): its name, its address on the compose network, its environment.</summary>
 public sealed record ComposeSilo(string Name, string Address, IReadOnlyDictionary<string, string> Environment);
 
 /// <summary>Programs the harness runs.</summary>

@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Groundwork.Cluster.Tests.Harness;
+using Xunit;
+
+namespace Groundwork.Cluster.Tests;
+
+/// <summary>
+/// The compose file's gateway service, run as a real process with its environment: an Orleans client of the
+/// three-silo cluster through Redis and the TLS gateways, serving every building block over HTTP.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class GatewayProcessTests(ClusterHarness cluster)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task The_compose_gateway_serves_the_cluster_over_http_with_its_feeds()
+    {
+        using var http = new HttpClient { BaseAddress = cluster.GatewayUrl, Timeout = Wait };
+        var tenant = "t-gw" + Guid.NewGuid().ToString("n")[..8];
+        using var created = await SendAsync(http, HttpMethod.Post, $"/v1/{tenant}/tenant/create", cluster.OperatorKey, new { displayName = "Over HTTP", owner = "owner" });
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        var owner = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+
+        var list = $"/v1/{tenant}/list/groceries";
+        using (var made = await SendAsync(http, HttpMethod.Post, $"{list}/create", owner, new { title = "Groceries" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+        }
+
+        using var watch = new HttpRequestMessage(HttpMethod.Get, $"{list}/watch?afterSequence=0");
+        watch.Headers.Authorization = new AuthenticationHeaderValue("Bearer", owner);
+        using var feed = await http.SendAsync(watch, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, feed.StatusCode);
+        using var reader = new StreamReader(await feed.Content.ReadAsStreamAsync());
+        Assert.Equal("id: 1", await NextIdAsync(reader));
+
+        using (var added = await SendAsync(http, HttpMethod.Post, $"{list}/add-item", owner, new { item = new { title = "Milk" } }))
+        {
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        }
+
+        Assert.Equal("id: 2", await NextIdAsync(reader));
+
+        using var anonymous = await http.GetAsync(new Uri($"{list}/get", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var document = await http.GetAsync(new Uri("/openapi/v1.json", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+    }
+
+    private static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, string key, object body)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return http.SendAsync(request);
+    }
+
+    private static async Task<string?> NextIdAsync(StreamReader reader)
+    {
+        using var timeout = new CancellationTokenSource(Wait);
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+            {
+                return line;
+            }
+        }
+
+        return null;
+    }
+}
