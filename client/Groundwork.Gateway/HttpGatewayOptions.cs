@@ -46,6 +46,10 @@ public sealed class HttpGatewayOptions
     [Range(1, 10_000_000)]
     public int MaxTickets { get; set; } = 10_000;
 
+    /// <summary>How many unused tickets one key (or token subject) may hold (default 100); over it, 429.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxTicketsPerKey { get; set; } = 100;
+
     /// <summary>The largest WebSocket message a client may send, in bytes (default 1 MiB); a larger one closes with 1009.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = 1024 * 1024;

@@ -73,6 +73,37 @@ public sealed class TicketTests(GatewayFixture fixture)
 
         using var anonymous = await http.PostAsync(new Uri("/v1/tickets", UriKind.Relative), null);
         await anonymous.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated");
+
+        // The silo verifies the credential before a ticket is issued: a well-formed made-up key gets none.
+        using var madeUp = await http.SendAsync(Request(HttpMethod.Post, "/v1/tickets", $"gwk_{tenant.Id}_k0000_madeupsecret"));
+        await madeUp.ProblemAsync(HttpStatusCode.Unauthorized, "unauthenticated");
+        using var operatorTicket = await http.SendAsync(Request(HttpMethod.Post, "/v1/tickets", fixture.Cluster.OperatorKey));
+        await operatorTicket.ProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
+    public async Task One_key_may_hold_only_so_many_unused_tickets()
+    {
+        var settings = new Dictionary<string, string?>(GatewaySettings) { ["Groundwork:Gateway:MaxTicketsPerKey"] = "2" };
+        await using WebApplication app = await StartGatewayAsync(fixture.Cluster, settings);
+        var http = app.GetTestClient();
+        var (tenant, path) = await ListAsync(http);
+        var first = await TicketAsync(http, tenant.OwnerKey);
+        await TicketAsync(http, tenant.OwnerKey);
+        using (var third = await http.SendAsync(Request(HttpMethod.Post, "/v1/tickets", tenant.OwnerKey)))
+        {
+            Assert.Equal("Gateway:MaxTicketsPerKey", (await third.ProblemAsync(HttpStatusCode.TooManyRequests, "rate-limited")).GetProperty("limit").GetString());
+        }
+
+        var other = await fixture.Cluster.NewTenantAsync();
+        await TicketAsync(http, other.OwnerKey); // another key is not held back
+
+        using (var opened = await OpenAsync(http, $"{path}/watch?afterSequence=0&ticket={first}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
+        }
+
+        await TicketAsync(http, tenant.OwnerKey); // a used ticket makes room
     }
 
     [Fact]

@@ -11,26 +11,67 @@ internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<Ht
 {
     private readonly HttpGatewayOptions _options = options.Value;
 
-    /// <summary><c>POST /v1/tickets</c>: a single-use ticket that opens one feed as the caller.</summary>
-    public Task IssueTicketAsync(HttpContext context)
+    /// <summary>
+    /// <c>POST /v1/tickets</c>: a single-use ticket that opens one feed as the caller, once the silo has verified the
+    /// caller's credential (so a made-up key cannot fill the ticket store).
+    /// </summary>
+    public async Task IssueTicketAsync(HttpContext context)
     {
-        if (context.User.Identity?.AuthenticationType == TicketAuthenticationHandler.SchemeName)
+        var key = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyClaim)?.Value;
+        var onBehalfOf = context.User.FindFirst(JwtAuthentication.OnBehalfOfClaim)?.Value;
+        if (context.User.Identity?.AuthenticationType == TicketAuthenticationHandler.SchemeName || key is null)
         {
-            return new Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", "A ticket cannot buy another ticket.").WriteAsync(context);
+            await new Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", "A ticket cannot buy another ticket.").WriteAsync(context);
+            return;
         }
 
-        if (tickets.Issue(context.User) is not var (ticket, expires))
+        if (GroundworkCredentials.TenantOf(key) is not { } tenant)
         {
-            return new Problem(StatusCodes.Status503ServiceUnavailable, "unavailable", "Too many tickets",
-                "This gateway holds Groundwork:Gateway:MaxTickets unused tickets; retry shortly.")
+            await new Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", "Tickets are for tenant keys and tokens; the operator key opens its feeds with Authorization.").WriteAsync(context);
+            return;
+        }
+
+        try
+        {
+            using var credential = GroundworkCredentials.Use(key);
+            using var acting = onBehalfOf is null ? null : GroundworkCredentials.ActFor(onBehalfOf);
+            RequestContext.Set(CallHeaders.ApiKey, key);
+            if (onBehalfOf is not null)
             {
-                RetryAfter = _options.TicketLifetime,
-            }.WriteAsync(context);
+                RequestContext.Set(CallHeaders.OnBehalfOf, onBehalfOf);
+            }
+
+            await grains.GetGrain<Tenants.ITenantGrain>(tenant).WhoAmIAsync();
+        }
+        catch (Exception exception) when (ProblemMapper.From(exception, "tenant", tenant, ifMatch: false) is { } refused)
+        {
+            await refused.WriteAsync(context);
+            return;
         }
 
-        context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsJsonAsync(
-            new TicketAnswer(ticket, expires, (int)_options.TicketLifetime.TotalSeconds), GatewayJson.Options, context.RequestAborted);
+        switch (tickets.Issue(context.User))
+        {
+            case ({ } ticket, var expires):
+                context.Response.Headers.CacheControl = "no-store";
+                await context.Response.WriteAsJsonAsync(
+                    new TicketAnswer(ticket, expires, (int)_options.TicketLifetime.TotalSeconds), GatewayJson.Options, context.RequestAborted);
+                break;
+            case (null, _):
+                await new Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many tickets",
+                    $"This credential holds {_options.MaxTicketsPerKey} unused tickets (Groundwork:Gateway:MaxTicketsPerKey); use or let them expire.")
+                {
+                    Fields = new Dictionary<string, object?> { ["limit"] = "Gateway:MaxTicketsPerKey" },
+                    RetryAfter = _options.TicketLifetime,
+                }.WriteAsync(context);
+                break;
+            default:
+                await new Problem(StatusCodes.Status503ServiceUnavailable, "unavailable", "Too many tickets",
+                    "This gateway holds Groundwork:Gateway:MaxTickets unused tickets; retry shortly.")
+                {
+                    RetryAfter = _options.TicketLifetime,
+                }.WriteAsync(context);
+                break;
+        }
     }
 
     public async Task HandleAsync(HttpContext context, GatewayOperation operation)

@@ -22,45 +22,87 @@ internal sealed class TicketStore(IOptions<HttpGatewayOptions> options, TimeProv
 
     private readonly ConcurrentDictionary<string, Entry> _tickets = new(StringComparer.Ordinal);
     private readonly HttpGatewayOptions _options = options.Value;
+    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
 
     /// <summary>How many tickets are outstanding (expired ones until the next sweep).</summary>
     public int Count => _tickets.Count;
 
-    /// <summary>A new ticket for the caller's credential; null when <see cref="HttpGatewayOptions.MaxTickets"/> are outstanding.</summary>
-    public (string Ticket, DateTimeOffset Expires)? Issue(ClaimsPrincipal caller)
+    /// <summary>
+    /// A new ticket for the caller's credential; <c>(null, _)</c> when the caller holds
+    /// <see cref="HttpGatewayOptions.MaxTicketsPerKey"/> unused ones, null when the gateway holds
+    /// <see cref="HttpGatewayOptions.MaxTickets"/>.
+    /// </summary>
+    public (string? Ticket, DateTimeOffset Expires)? Issue(ClaimsPrincipal caller)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var now = time.GetUtcNow();
-        if (_tickets.Count >= _options.MaxTickets)
+        var partition = caller.FindFirst(ApiKeyAuthenticationHandler.PartitionClaim)?.Value ?? "";
+        lock (_counts)
         {
-            foreach (var (id, entry) in _tickets)
+            if (_tickets.Count >= _options.MaxTickets || _counts.GetValueOrDefault(partition) >= _options.MaxTicketsPerKey)
             {
-                if (entry.Expires <= now)
+                foreach (var (id, entry) in _tickets)
                 {
-                    _tickets.TryRemove(id, out _);
+                    if (entry.Expires <= now)
+                    {
+                        Remove(id);
+                    }
                 }
+            }
+
+            if (_counts.GetValueOrDefault(partition) >= _options.MaxTicketsPerKey)
+            {
+                return (null, default);
             }
 
             if (_tickets.Count >= _options.MaxTickets)
             {
                 return null;
             }
-        }
 
-        var ticket = Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
-        var expires = now + _options.TicketLifetime;
-        _tickets[ticket] = new Entry([.. caller.Claims.Select(c => new Claim(c.Type, c.Value))], expires);
-        return (ticket, expires);
+            var ticket = Prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+            var expires = now + _options.TicketLifetime;
+            _tickets[ticket] = new Entry([.. caller.Claims.Select(c => new Claim(c.Type, c.Value))], partition, expires);
+            _counts[partition] = _counts.GetValueOrDefault(partition) + 1;
+            return (ticket, expires);
+        }
     }
 
     /// <summary>The claims <paramref name="ticket"/> stands for, once: a second use, an unknown or expired ticket give null.</summary>
-    public IReadOnlyList<Claim>? Redeem(string ticket) =>
-        _tickets.TryRemove(ticket, out var entry) && entry.Expires > time.GetUtcNow() ? entry.Claims : null;
+    public IReadOnlyList<Claim>? Redeem(string ticket)
+    {
+        lock (_counts)
+        {
+            return Remove(ticket) is { } entry && entry.Expires > time.GetUtcNow() ? entry.Claims : null;
+        }
+    }
+
+    private Entry? Remove(string ticket)
+    {
+        if (!_tickets.TryRemove(ticket, out var entry))
+        {
+            return null;
+        }
+
+        if (_counts.TryGetValue(entry.Partition, out var count))
+        {
+            if (count <= 1)
+            {
+                _counts.Remove(entry.Partition);
+            }
+            else
+            {
+                _counts[entry.Partition] = count - 1;
+            }
+        }
+
+        return entry;
+    }
 
     private static string Base64UrlEncode(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private sealed record Entry(IReadOnlyList<Claim> Claims, DateTimeOffset Expires);
+    private sealed record Entry(IReadOnlyList<Claim> Claims, string Partition, DateTimeOffset Expires);
 }
 
 /// <summary>
