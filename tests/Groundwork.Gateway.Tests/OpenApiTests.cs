@@ -82,7 +82,7 @@ public sealed class OpenApiTests(GatewayFixture fixture)
     public async Task The_document_matches_the_golden_file()
     {
         var text = Normalize(await DocumentAsync());
-        var golden = Path.Combine(RepositoryRoot(), "client", "Groundwork.Gateway", "OpenApi", "v1.json");
+        var golden = Path.Combine(Groundwork.Testing.Repository.Root, "client", "Groundwork.Gateway", "OpenApi", "v1.json");
         if (Environment.GetEnvironmentVariable("GROUNDWORK_ACCEPT_OPENAPI") == "1")
         {
             Directory.CreateDirectory(Path.GetDirectoryName(golden)!);
@@ -132,17 +132,4 @@ public sealed class OpenApiTests(GatewayFixture fixture)
         WriteIndented = true,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Runtime.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Runtime.sln above {AppContext.BaseDirectory}");
-    }
 }
