@@ -23,6 +23,16 @@ if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH") == "chat-cluster")
 }
 
 var part = Environment.GetEnvironmentVariable("GROUNDWORK_BENCH");
+if (part == "gateway")
+{
+    // The HTTP gateway against the .NET client, on a silo process of its own; replaces only its section of the page.
+    var gateway = await GatewayBench.RunAsync();
+    Console.WriteLine(gateway);
+    await File.WriteAllTextAsync(output, Bench.ReplaceSection(File.Exists(output) ? await File.ReadAllTextAsync(output) : "", "## Gateway", gateway));
+    Console.WriteLine($"written to {output}");
+    return;
+}
+
 if (part == "sheets" && Environment.GetEnvironmentVariable("GROUNDWORK_PROFILE") is { } profiled)
 {
     // One path of the workbook grain in a loop, for a profiler (GROUNDWORK_PROFILE=grain-fan).
@@ -52,7 +62,7 @@ await using (var fixture = new BenchFixture())
 
 if (part is null)
 {
-    report = report.TrimEnd() + "\n\n" + await SheetsBench.RunAsync();
+    report = report.TrimEnd() + "\n\n" + await SheetsBench.RunAsync() + "\n\n" + await GatewayBench.RunAsync();
 }
 
 Console.WriteLine(report);
