@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Groundwork.Cluster.Tests.Harness;
+using Groundwork.Lists;
 using Xunit;
 
 namespace Groundwork.Cluster.Tests;
@@ -51,6 +52,78 @@ public sealed class GatewayProcessTests(ClusterHarness cluster)
         Assert.Equal(HttpStatusCode.OK, document.StatusCode);
     }
 
+    [Fact]
+    public async Task A_feed_through_the_gateway_goes_on_without_a_gap_when_the_silo_hosting_its_list_is_killed()
+    {
+        await cluster.WaitForActiveSilosAsync(3, TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = cluster.GatewayUrl, Timeout = Timeout.InfiniteTimeSpan };
+        var tenant = "t-fo" + Guid.NewGuid().ToString("n")[..8];
+        using var created = await SendAsync(http, HttpMethod.Post, $"/v1/{tenant}/tenant/create", cluster.OperatorKey, new { displayName = "Failover", owner = "owner" });
+        var owner = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var list = $"/v1/{tenant}/list/failover";
+        using (var made = await SendAsync(http, HttpMethod.Post, $"{list}/create", owner, new { title = "Failover" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+        }
+
+        using var watch = new HttpRequestMessage(HttpMethod.Get, $"{list}/watch?afterSequence=0");
+        watch.Headers.Authorization = new AuthenticationHeaderValue("Bearer", owner);
+        using var feed = await http.SendAsync(watch, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await feed.Content.ReadAsStreamAsync());
+        Assert.Equal("id: 1", await NextIdAsync(reader));
+
+        var host = await cluster.HostOfAsync(cluster.Client.GetList($"{tenant}/list/failover")) ?? throw new InvalidOperationException("the list has no activation");
+        await host.KillAsync();
+        try
+        {
+            // Writes through the gateway, each retried with its operation id until it lands (once) elsewhere.
+            for (var i = 1; i <= 5; i++)
+            {
+                await AddUntilAcceptedAsync(http, $"{list}/add-item", owner, $"after the kill {i}", $"op-{i}");
+            }
+
+            var ids = new List<string?>();
+            while (ids.Count < 5)
+            {
+                ids.Add(await NextIdAsync(reader));
+            }
+
+            Assert.Equal(["id: 2", "id: 3", "id: 4", "id: 5", "id: 6"], ids);
+        }
+        finally
+        {
+            await cluster.RestoreAsync(host);
+        }
+    }
+
+    private static async Task AddUntilAcceptedAsync(HttpClient http, string path, string key, string title, string operation)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(new { item = new { title } }) };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                request.Headers.Add("Idempotency-Key", operation);
+                using var response = await http.SendAsync(request, attempt.Token);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+
+                Assert.True((int)response.StatusCode >= 500, $"{title}: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+            catch (OperationCanceledException) when (attempt.IsCancellationRequested)
+            {
+                // A call sent to the dead silo waits for its timeout: give up on it and retry with the same operation id.
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{title} was not accepted within 60 s of the kill");
+        }
+    }
+
     private static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, string key, object body)
     {
         var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
@@ -60,7 +133,7 @@ public sealed class GatewayProcessTests(ClusterHarness cluster)
 
     private static async Task<string?> NextIdAsync(StreamReader reader)
     {
-        using var timeout = new CancellationTokenSource(Wait);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (await reader.ReadLineAsync(timeout.Token) is { } line)
         {
             if (line.StartsWith("id: ", StringComparison.Ordinal))
