@@ -46,7 +46,16 @@ public static class GatewayHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         // ASP.NET Core's request log lines carry the query string, where a feed's ticket is: keep them to warnings.
-        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning));
+        // The rest of ASP.NET Core logs two Information lines per request (routing): warnings too, unless configured
+        // (they cost more CPU than the gateway's own work, measured in docs/benchmarks.md).
+        services.AddLogging(logging =>
+        {
+            logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+            if (configuration["Logging:LogLevel:Microsoft.AspNetCore"] is null)
+            {
+                logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            }
+        });
         services.ConfigureHttpJsonOptions(json => GatewayJson.Configure(json.SerializerOptions));
         services.AddOpenApi(DocumentName, openApi =>
         {

@@ -68,12 +68,14 @@ internal static class GatewayBench
 
         List<double> clientLatency = [], gatewayLatency = [];
         List<double> clientRates = [], gatewayRates = [];
+        var clientCpu = new CpuPerCall();
+        var gatewayCpu = new CpuPerCall();
         for (var round = 0; round < Rounds; round++)
         {
             clientLatency.AddRange(await SequentialAsync(viaClient, SequentialCalls));
             gatewayLatency.AddRange(await SequentialAsync(viaGateway, SequentialCalls));
-            clientRates.Add(await ParallelAsync(viaClient, ParallelRound));
-            gatewayRates.Add(await ParallelAsync(viaGateway, ParallelRound));
+            clientRates.Add(await clientCpu.MeasureAsync(silo, () => ParallelAsync(viaClient, ParallelRound)));
+            gatewayRates.Add(await gatewayCpu.MeasureAsync(silo, () => ParallelAsync(viaGateway, ParallelRound)));
         }
 
         var fanOut = await FanOutAsync(silo, dotnet, tenant, owner);
@@ -106,6 +108,8 @@ internal static class GatewayBench
             $"| list reads from {Callers} callers through the HTTP gateway | | {gatewayRate:N0} calls/s, median of {Rounds} rounds at {string.Join(", ", gatewayRates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))} | | |"));
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"| gateway throughput against the client's (same run) | | **{gatewayRate / clientRate:F2}x** (goal at least 0.5x) | | |"));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"| CPU per read at {Callers} callers: silo process / calling process | | Groundwork.Client {clientCpu.Silo:F0} / {clientCpu.Caller:F0} µs; HTTP gateway {gatewayCpu.Silo:F0} / {gatewayCpu.Caller:F0} µs | | |"));
         text.AppendLine(fanOut);
         return text.ToString();
     }
@@ -244,4 +248,28 @@ internal static class GatewayBench
     }
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    /// <summary>CPU microseconds per call in the silo process and in this (calling) process, over the measured rounds.</summary>
+    private sealed class CpuPerCall
+    {
+        private double _silo;
+        private double _caller;
+        private double _calls;
+
+        public double Silo => _silo / _calls;
+
+        public double Caller => _caller / _calls;
+
+        public async Task<double> MeasureAsync(SiloProcess silo, Func<Task<double>> round)
+        {
+            var siloBefore = silo.CpuTime;
+            var callerBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            var rate = await round();
+            _calls += rate * clock.Elapsed.TotalSeconds;
+            _silo += (silo.CpuTime - siloBefore).TotalMicroseconds;
+            _caller += (Process.GetCurrentProcess().TotalProcessorTime - callerBefore).TotalMicroseconds;
+            return rate;
+        }
+    }
 }

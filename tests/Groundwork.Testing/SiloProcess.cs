@@ -67,6 +67,16 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>Whether the process has exited, and its exit code.</summary>
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
+    /// <summary>The CPU time (user and system) the process has used so far, for the benchmarks.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>The built silo, located from this test assembly's build configuration.</summary>
     public static string SiloAssemblyPath => BuiltAssemblyPath(Path.Combine("silo", "Groundwork.Silo"), "Groundwork.Silo.dll");
 
