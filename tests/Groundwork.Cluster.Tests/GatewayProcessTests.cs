@@ -96,6 +96,75 @@ public sealed class GatewayProcessTests(ClusterHarness cluster)
         }
     }
 
+    [Fact]
+    public async Task A_websocket_feed_through_the_gateway_goes_on_without_a_gap_when_the_silo_hosting_its_list_is_killed()
+    {
+        await cluster.WaitForActiveSilosAsync(3, TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = cluster.GatewayUrl, Timeout = Timeout.InfiniteTimeSpan };
+        var tenant = "t-ws" + Guid.NewGuid().ToString("n")[..8];
+        using var created = await SendAsync(http, HttpMethod.Post, $"/v1/{tenant}/tenant/create", cluster.OperatorKey, new { displayName = "Socket failover", owner = "owner" });
+        var owner = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var list = $"/v1/{tenant}/list/failover";
+        using (var made = await SendAsync(http, HttpMethod.Post, $"{list}/create", owner, new { title = "Failover" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+        }
+
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.AddSubProtocol("groundwork.v1");
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {owner}");
+        await socket.ConnectAsync(new Uri($"ws://{cluster.Gateway.Address}:{cluster.Gateway.HttpPort}/v1/ws"), CancellationToken.None);
+        var subscribe = JsonSerializer.SerializeToUtf8Bytes(new { type = "subscribe", id = "f", path = $"{tenant}/list/failover/watch", args = new { afterSequence = 0 } });
+        await socket.SendAsync(subscribe, System.Net.WebSockets.WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+        Assert.Equal(1, await NextSequenceAsync(socket));
+
+        var host = await cluster.HostOfAsync(cluster.Client.GetList($"{tenant}/list/failover")) ?? throw new InvalidOperationException("the list has no activation");
+        await host.KillAsync();
+        try
+        {
+            for (var i = 1; i <= 5; i++)
+            {
+                await AddUntilAcceptedAsync(http, $"{list}/add-item", owner, $"after the kill {i}", $"op-{i}");
+            }
+
+            var sequences = new List<long?>();
+            while (sequences.Count < 5)
+            {
+                sequences.Add(await NextSequenceAsync(socket));
+            }
+
+            Assert.Equal([2L, 3L, 4L, 5L, 6L], sequences);
+        }
+        finally
+        {
+            await cluster.RestoreAsync(host);
+        }
+    }
+
+    /// <summary>The sequence of the next feed event on the socket (other messages skipped); null when it ends.</summary>
+    private static async Task<long?> NextSequenceAsync(System.Net.WebSockets.ClientWebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var received = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            using var message = JsonDocument.Parse(buffer.AsMemory(0, received.Count));
+            switch (message.RootElement.GetProperty("type").GetString())
+            {
+                case "event":
+                    return message.RootElement.GetProperty("sequence").GetInt64();
+                case "error" or "resync" or "end":
+                    throw new InvalidOperationException($"the feed ended: {message.RootElement}");
+            }
+        }
+    }
+
     private static async Task AddUntilAcceptedAsync(HttpClient http, string path, string key, string title, string operation)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
