@@ -22,6 +22,7 @@ public sealed partial class ReadmeOptionsTests
         ["Groundwork:Access:OperatorKeyFile"] = "beside the database",
         ["Groundwork:Storage:ConnectionString"] = "none",
         ["Groundwork:Client:ApiKey"] = "none",
+        ["Groundwork:Gateway:Jwt"] = "off",
     };
 
     public static TheoryData<string, Type> Sections
@@ -37,6 +38,8 @@ public sealed partial class ReadmeOptionsTests
                 { "Groundwork:Storage", typeof(RedisStorageSettings) },
                 { "Groundwork:Messages", typeof(MessageLimits) },
                 { "Groundwork:Client", typeof(GroundworkClientOptions) },
+                { Gateway.HttpGatewayOptions.SectionName, typeof(Gateway.HttpGatewayOptions) },
+                { Gateway.HttpGatewayOptions.SectionName + ":Jwt", typeof(Gateway.Http.JwtGatewayOptions) },
             };
 
             // Every building block's options, found as the silo finds them: a new block needs no line here.
@@ -115,6 +118,8 @@ public sealed partial class ReadmeOptionsTests
         int number => number.ToString("N0", CultureInfo.InvariantCulture),
         string text => text,
         null => "none",
+        System.Collections.ICollection { Count: 0 } => "none",
+        IEnumerable<string> items => string.Join(", ", items),
         _ => value.ToString() ?? "",
     };
 

@@ -12,7 +12,7 @@ public sealed class ConsoleLogTests
         await using var silo = SiloProcess.Start(environment: new Dictionary<string, string>
         {
             ["Logging__Console__FormatterName"] = "json",
-            ["Logging__LogLevel__Microsoft.AspNetCore.Hosting"] = "Information",
+            ["Logging__LogLevel__Microsoft.AspNetCore.Routing"] = "Information",
         });
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
         using var http = new HttpClient { BaseAddress = silo.BaseAddress };
@@ -20,7 +20,7 @@ public sealed class ConsoleLogTests
         string? traced = null;
         while (traced is null)
         {
-            // "Request starting" is logged by ASP.NET Core inside the request's span.
+            // "Executing endpoint" is logged by ASP.NET Core's routing inside the request's span.
             using (await http.GetAsync(new Uri("/health/live", UriKind.Relative), deadline.Token))
             {
             }

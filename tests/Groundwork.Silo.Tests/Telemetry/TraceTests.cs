@@ -40,7 +40,7 @@ public sealed class TraceTests(TelemetrySiloFixture fixture)
         (ReceivedLog Log, ReceivedSpan Span)? match = null;
         while (match is null)
         {
-            // An HTTP request is traced (ASP.NET Core) and logged ("Request starting ...") inside its span.
+            // An HTTP request is traced (ASP.NET Core) and logged (routing's "Executing endpoint") inside its span.
             using (await http.GetAsync(new Uri("/health/live", UriKind.Relative), deadline.Token))
             {
             }
