@@ -79,14 +79,7 @@ public static class GatewayHostingExtensions
             {
                 var gateway = context.RequestServices.GetRequiredService<IOptions<HttpGatewayOptions>>().Value;
                 var partition = context.User.FindFirst(ApiKeyAuthenticationHandler.PartitionClaim)?.Value ?? "anonymous";
-                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = gateway.Burst,
-                    TokensPerPeriod = gateway.RequestsPerSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
+                return RateLimitPartition.GetTokenBucketLimiter(partition, _ => gateway.TokenBucket());
             });
             limiter.OnRejected = (rejected, _) =>
             {

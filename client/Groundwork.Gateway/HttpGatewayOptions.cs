@@ -78,6 +78,16 @@ public sealed class HttpGatewayOptions
 
     /// <summary>JWT bearer tokens from a configured issuer, besides API keys (off by default).</summary>
     public Http.JwtGatewayOptions Jwt { get; set; } = new();
+
+    /// <summary>The token bucket of <see cref="RequestsPerSecond"/> and <see cref="Burst"/>: per key over HTTP, per socket over WebSocket.</summary>
+    public System.Threading.RateLimiting.TokenBucketRateLimiterOptions TokenBucket() => new()
+    {
+        TokenLimit = Burst,
+        TokensPerPeriod = RequestsPerSecond,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    };
 }
 
 /// <summary>Checks <see cref="HttpGatewayOptions.Jwt"/> at start, with a message that names the setting.</summary>

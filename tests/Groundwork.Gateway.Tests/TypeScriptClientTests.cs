@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit;
 
 namespace Groundwork.Gateway.Tests;
@@ -31,22 +30,6 @@ public sealed class TypeScriptClientTests
         await NpmAsync("run", "check");
     }
 
-    private static async Task NpmAsync(params string[] arguments)
-    {
-        var npm = Groundwork.Testing.Repository.FindProgram("npm", "/usr/bin/npm", "/usr/local/bin/npm")
-            ?? throw new InvalidOperationException("npm is not installed: apt-get install nodejs npm (.ci/run installs them).");
-        var info = new ProcessStartInfo(npm) { WorkingDirectory = Folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"npm {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{await output}\n{await errors}");
-    }
-
+    private static Task NpmAsync(params string[] arguments) =>
+        Groundwork.Testing.Programs.RunAsync("npm", Folder, TimeSpan.FromMinutes(4), arguments);
 }

@@ -52,3 +52,41 @@ public static class Repository
         return folder;
     }
 }
+
+/// <summary>Programs the tests run to completion (npm, openssl, bash scripts...).</summary>
+public static class Programs
+{
+    /// <summary>Runs <paramref name="program"/> (found as <see cref="Repository.FindProgram"/> does, or /usr/sbin, /usr/bin) to completion; its output, or an exception with its output when it fails.</summary>
+    public static async Task<string> RunAsync(string program, string? workingDirectory, TimeSpan timeout, params string[] arguments)
+    {
+        var executable = Repository.FindProgram(program, $"/usr/sbin/{program}", $"/usr/bin/{program}")
+            ?? throw new InvalidOperationException($"{program} is not installed (.ci/run installs what the tests need).");
+        var info = new System.Diagnostics.ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (workingDirectory is not null)
+        {
+            info.WorkingDirectory = workingDirectory;
+        }
+
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cancel.Token);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await errors}{await output}");
+        }
+
+        return await output;
+    }
+}

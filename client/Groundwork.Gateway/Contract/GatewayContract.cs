@@ -21,11 +21,18 @@ public sealed class GatewayContract
 {
     private static readonly NullabilityInfoContext Nullability = new();
 
+    private readonly Dictionary<(TargetKind, string, string), GatewayOperation> _byName;
+
     private GatewayContract(IReadOnlyList<GatewayOperation> operations, IReadOnlyList<ExcludedMethod> excluded)
     {
         Operations = operations;
         Excluded = excluded;
+        _byName = operations.ToDictionary(o => (o.Target, o.Segment, o.Alias));
     }
+
+    /// <summary>The operation of a route's names: its target, its segment (kind or grain) and its alias; null for none.</summary>
+    public GatewayOperation? Find(TargetKind target, string segment, string alias) =>
+        _byName.GetValueOrDefault((target, segment, alias));
 
     /// <summary>The contract of Groundwork.Abstractions, built on first use.</summary>
     public static GatewayContract Default { get; } = Build(typeof(ResourceKinds).Assembly);

@@ -81,13 +81,13 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         var reason = Context.Items[FailureItem] as AccessDenialReason? ?? AccessDenialReason.MissingCredential;
-        return new Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", ProblemMapper.Describe(reason))
-        {
-            Fields = new Dictionary<string, object?> { ["reason"] = reason.ToString() },
-        }.WriteAsync(Context);
+        return Problem.Unauthenticated(ProblemMapper.Describe(reason), reason.ToString()).WriteAsync(Context);
     }
 
     /// <inheritdoc/>
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        new Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", "The credential may not call this.").WriteAsync(Context);
+        Problem.Forbidden(ForbiddenDetail).WriteAsync(Context);
+
+    /// <summary>What a 403 from the authorization policy says.</summary>
+    internal const string ForbiddenDetail = "The credential may not call this.";
 }

@@ -71,7 +71,7 @@ internal static class EventStream
                 // The grain moved, its silo went away or storage blinked: reopen from the cursor (the last sequence sent),
                 // on the same failures as the .NET client's feeds.
                 reopens++;
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << Math.Min(reopens, 6))), cancellation);
+                await Task.Delay(ReopenDelay(reopens), cancellation);
             }
             catch (Exception exception) when (started && !cancellation.IsCancellationRequested)
             {
@@ -87,6 +87,9 @@ internal static class EventStream
             }
         }
     }
+
+    /// <summary>How long a feed waits before its <paramref name="reopens"/>th reopening in a row: 100 ms doubling to 2 s.</summary>
+    internal static TimeSpan ReopenDelay(int reopens) => TimeSpan.FromMilliseconds(Math.Min(2000, 50 << Math.Min(reopens, 6)));
 
     private static async Task StartAsync(HttpContext context)
     {

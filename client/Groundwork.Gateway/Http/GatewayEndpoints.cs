@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Groundwork.Access;
 using Groundwork.Client;
 using Groundwork.Gateway.Contract;
 using Microsoft.Extensions.Options;
@@ -17,30 +16,17 @@ internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<Ht
     /// </summary>
     public async Task IssueTicketAsync(HttpContext context)
     {
-        var key = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyClaim)?.Value;
-        var onBehalfOf = context.User.FindFirst(JwtAuthentication.OnBehalfOfClaim)?.Value;
-        if (context.User.Identity?.AuthenticationType == TicketAuthenticationHandler.SchemeName || key is null)
+        // (A ticket cannot buy another: the ticket scheme refuses this route.)
+        var caller = CallCredential.Of(context.User);
+        if (GroundworkCredentials.TenantOf(caller.Key) is not { } tenant)
         {
-            await new Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", "A ticket cannot buy another ticket.").WriteAsync(context);
-            return;
-        }
-
-        if (GroundworkCredentials.TenantOf(key) is not { } tenant)
-        {
-            await new Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", "Tickets are for tenant keys and tokens; the operator key opens its feeds with Authorization.").WriteAsync(context);
+            await Problem.Forbidden("Tickets are for tenant keys and tokens; the operator key opens its feeds with Authorization.").WriteAsync(context);
             return;
         }
 
         try
         {
-            using var credential = GroundworkCredentials.Use(key);
-            using var acting = onBehalfOf is null ? null : GroundworkCredentials.ActFor(onBehalfOf);
-            RequestContext.Set(CallHeaders.ApiKey, key);
-            if (onBehalfOf is not null)
-            {
-                RequestContext.Set(CallHeaders.OnBehalfOf, onBehalfOf);
-            }
-
+            using var credential = caller.Use();
             await grains.GetGrain<Tenants.ITenantGrain>(tenant).WhoAmIAsync();
         }
         catch (Exception exception) when (ProblemMapper.From(exception, "tenant", tenant, ifMatch: false) is { } refused)
@@ -90,25 +76,15 @@ internal sealed partial class GatewayEndpoints(IGrainFactory grains, IOptions<Ht
                 return;
             }
 
-            var key = context.User.FindFirst(ApiKeyAuthenticationHandler.KeyClaim)?.Value
-                ?? throw new InvalidOperationException("the gateway's routes require an authenticated key");
+            var caller = CallCredential.Of(context.User);
             CheckTarget(operation, tenant, id);
             var arguments = operation.IsGet
                 ? ArgumentBinder.FromQuery(operation, request.Query, request.Headers, context.RequestAborted)
                 : ArgumentBinder.FromBody(operation, await ReadBodyAsync(context), request.Headers, context.RequestAborted);
             var grain = grains.GetGrain(operation.Interface, id);
 
-            // A JWT's caller is the token's subject, for whom the gateway's edge key acts.
-            // The silo verifies the key on the call (an Orleans client's credential filter reads the first; a grain
-            // call made inside the silo carries the request context as it is).
-            var onBehalfOf = context.User.FindFirst(JwtAuthentication.OnBehalfOfClaim)?.Value;
-            using var credential = GroundworkCredentials.Use(key);
-            using var acting = onBehalfOf is null ? null : GroundworkCredentials.ActFor(onBehalfOf);
-            RequestContext.Set(CallHeaders.ApiKey, key);
-            if (onBehalfOf is not null)
-            {
-                RequestContext.Set(CallHeaders.OnBehalfOf, onBehalfOf);
-            }
+            // The silo verifies the key (and, for a JWT, the subject it acts for) on the call.
+            using var credential = caller.Use();
             if (operation.Shape == ResultShape.Stream)
             {
                 await EventStream.ServeAsync(context, operation, grain, arguments, _options, operation.Segment, id);

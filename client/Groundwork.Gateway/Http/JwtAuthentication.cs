@@ -61,13 +61,10 @@ internal static class JwtAuthentication
             {
                 context.HandleResponse();
                 var (reason, detail) = context.HttpContext.Items[FailureItem] as (string, string)? ?? ("InvalidToken", "the bearer token was refused");
-                await new Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", detail + ".")
-                {
-                    Fields = new Dictionary<string, object?> { ["reason"] = reason },
-                }.WriteAsync(context.HttpContext);
+                await Problem.Unauthenticated(detail + ".", reason).WriteAsync(context.HttpContext);
             },
             OnForbidden = context =>
-                new Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", "The credential may not call this.").WriteAsync(context.HttpContext),
+                Problem.Forbidden(ApiKeyAuthenticationHandler.ForbiddenDetail).WriteAsync(context.HttpContext),
         };
     }
 

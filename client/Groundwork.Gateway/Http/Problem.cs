@@ -29,6 +29,27 @@ public sealed record Problem(int Status, string Code, string Title, string Detai
             Fields = new Dictionary<string, object?> { ["field"] = field, ["reason"] = reason },
         };
 
+    /// <summary>A 401: no credential, or one refused; <paramref name="reason"/> says which (the <c>reason</c> field).</summary>
+    public static Problem Unauthenticated(string detail, string reason) =>
+        new(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", detail)
+        {
+            Fields = new Dictionary<string, object?> { ["reason"] = reason },
+        };
+
+    /// <summary>A 403: the credential is known but may not do this.</summary>
+    public static Problem Forbidden(string detail, string? reason = null) =>
+        new(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", detail)
+        {
+            Fields = reason is null ? new Dictionary<string, object?>() : new Dictionary<string, object?> { ["reason"] = reason },
+        };
+
+    /// <summary>A 422 for a limit of <c>Groundwork:{limit}</c> with its <paramref name="maximum"/>.</summary>
+    public static Problem LimitExceeded(string limit, int maximum, string detail) =>
+        new(StatusCodes.Status422UnprocessableEntity, "limit-exceeded", "Limit exceeded", detail)
+        {
+            Fields = new Dictionary<string, object?> { ["limit"] = limit, ["maximum"] = maximum },
+        };
+
     /// <summary>A 404 for a resource that does not exist or is not the caller's tenant's (the two look the same).</summary>
     public static Problem NotFound(string kind, string id) =>
         new(StatusCodes.Status404NotFound, "not-found", "Not found", $"No {kind} '{id}'.")

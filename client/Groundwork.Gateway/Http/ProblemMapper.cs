@@ -41,15 +41,9 @@ public static class ProblemMapper
                 return Problem.NotFound(kind, id);
             case AccessDeniedException denied when denied.Reason is AccessDenialReason.MissingCredential or AccessDenialReason.MalformedCredential or
                 AccessDenialReason.UnknownCredential or AccessDenialReason.RevokedCredential:
-                return new Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", Describe(denied.Reason))
-                {
-                    Fields = new Dictionary<string, object?> { ["reason"] = denied.Reason.ToString() },
-                };
+                return Problem.Unauthenticated(Describe(denied.Reason), denied.Reason.ToString());
             case AccessDeniedException denied:
-                return new Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", denied.Message)
-                {
-                    Fields = new Dictionary<string, object?> { ["reason"] = denied.Reason.ToString() },
-                };
+                return Problem.Forbidden(denied.Message, denied.Reason.ToString());
             case NotFoundException notFound:
                 return Problem.NotFound(notFound.Kind, notFound.Id);
             case AlreadyExistsException exists:

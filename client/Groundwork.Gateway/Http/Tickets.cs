@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
@@ -20,12 +19,11 @@ internal sealed class TicketStore(IOptions<HttpGatewayOptions> options, TimeProv
     /// <summary>The form every ticket has: <c>gwt_</c> and 43 base64url characters.</summary>
     public const string Prefix = "gwt_";
 
-    private readonly ConcurrentDictionary<string, Entry> _tickets = new(StringComparer.Ordinal);
-    private readonly HttpGatewayOptions _options = options.Value;
+    // Both under _gate: the tickets, and how many each rate-limit partition (key or token subject) holds.
+    private readonly Dictionary<string, Entry> _tickets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
-
-    /// <summary>How many tickets are outstanding (expired ones until the next sweep).</summary>
-    public int Count => _tickets.Count;
+    private readonly Lock _gate = new();
+    private readonly HttpGatewayOptions _options = options.Value;
 
     /// <summary>
     /// A new ticket for the caller's credential; <c>(null, _)</c> when the caller holds
@@ -37,16 +35,13 @@ internal sealed class TicketStore(IOptions<HttpGatewayOptions> options, TimeProv
         ArgumentNullException.ThrowIfNull(caller);
         var now = time.GetUtcNow();
         var partition = caller.FindFirst(ApiKeyAuthenticationHandler.PartitionClaim)?.Value ?? "";
-        lock (_counts)
+        lock (_gate)
         {
             if (_tickets.Count >= _options.MaxTickets || _counts.GetValueOrDefault(partition) >= _options.MaxTicketsPerKey)
             {
-                foreach (var (id, entry) in _tickets)
+                foreach (var id in _tickets.Where(t => t.Value.Expires <= now).Select(t => t.Key).ToList())
                 {
-                    if (entry.Expires <= now)
-                    {
-                        Remove(id);
-                    }
+                    Remove(id);
                 }
             }
 
@@ -71,7 +66,7 @@ internal sealed class TicketStore(IOptions<HttpGatewayOptions> options, TimeProv
     /// <summary>The claims <paramref name="ticket"/> stands for, once: a second use, an unknown or expired ticket give null.</summary>
     public IReadOnlyList<Claim>? Redeem(string ticket)
     {
-        lock (_counts)
+        lock (_gate)
         {
             return Remove(ticket) is { } entry && entry.Expires > time.GetUtcNow() ? entry.Claims : null;
         }
@@ -79,7 +74,7 @@ internal sealed class TicketStore(IOptions<HttpGatewayOptions> options, TimeProv
 
     private Entry? Remove(string ticket)
     {
-        if (!_tickets.TryRemove(ticket, out var entry))
+        if (!_tickets.Remove(ticket, out var entry))
         {
             return null;
         }
@@ -159,11 +154,7 @@ internal sealed class TicketAuthenticationHandler(
 
     /// <inheritdoc/>
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        new Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated",
-            (Context.Items[FailureItem] as string ?? "the ticket was refused") + ".")
-        {
-            Fields = new Dictionary<string, object?> { ["reason"] = "InvalidTicket" },
-        }.WriteAsync(Context);
+        Problem.Unauthenticated((Context.Items[FailureItem] as string ?? "the ticket was refused") + ".", "InvalidTicket").WriteAsync(Context);
 }
 
 /// <summary>Marks an endpoint other than a stream operation (the WebSocket) as opened with a ticket.</summary>

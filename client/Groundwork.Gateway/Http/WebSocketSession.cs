@@ -4,7 +4,6 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Threading.Channels;
 using System.Threading.RateLimiting;
-using Groundwork.Access;
 using Groundwork.Client;
 using Groundwork.Gateway.Contract;
 
@@ -37,12 +36,11 @@ internal sealed partial class WebSocketSession : IDisposable
     public const int CloseIdle = 4408;
 
     private readonly WebSocket _socket;
-    private readonly Dictionary<(TargetKind, string, string), GatewayOperation> _operations;
+    private readonly GatewayContract _contract;
     private readonly IGrainFactory _grains;
     private readonly HttpGatewayOptions _options;
     private readonly ILogger _logger;
-    private readonly string _key;
-    private readonly string? _onBehalfOf;
+    private readonly CallCredential _credential;
     private readonly Channel<byte[]> _outbox;
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing;
@@ -62,20 +60,12 @@ internal sealed partial class WebSocketSession : IDisposable
         _grains = grains;
         _options = options;
         _logger = logger;
-        _operations = contract.Operations.ToDictionary(o => (o.Target, o.Segment, o.Alias));
-        _key = user.FindFirst(ApiKeyAuthenticationHandler.KeyClaim)?.Value ?? throw new InvalidOperationException("the WebSocket requires an authenticated credential");
-        _onBehalfOf = user.FindFirst(JwtAuthentication.OnBehalfOfClaim)?.Value;
+        _contract = contract;
+        _credential = CallCredential.Of(user);
         _outbox = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(options.WebSocketOutbox) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _closing = new CancellationTokenSource();
         _stopping = stopping;
-        _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = options.Burst,
-            TokensPerPeriod = options.RequestsPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
+        _rate = new TokenBucketRateLimiter(options.TokenBucket());
     }
 
     /// <summary>Accepts the upgrade (after the origin and subprotocol checks) and serves the connection until it closes.</summary>
@@ -95,8 +85,7 @@ internal sealed partial class WebSocketSession : IDisposable
 
         if (!OriginAllowed(context.Request, options))
         {
-            await new Problem(StatusCodes.Status403Forbidden, "forbidden", "Forbidden",
-                "This origin may not open the gateway's WebSocket (Groundwork:Gateway:AllowedOrigins).").WriteAsync(context);
+            await Problem.Forbidden("This origin may not open the gateway's WebSocket (Groundwork:Gateway:AllowedOrigins).").WriteAsync(context);
             return;
         }
 
@@ -308,11 +297,8 @@ internal sealed partial class WebSocketSession : IDisposable
         if (Interlocked.Increment(ref _calls) > _options.MaxCallsInFlight)
         {
             Interlocked.Decrement(ref _calls);
-            SendError(id, new Problem(StatusCodes.Status422UnprocessableEntity, "limit-exceeded", "Limit exceeded",
-                $"A connection may have {_options.MaxCallsInFlight} calls in flight (Groundwork:Gateway:MaxCallsInFlight).")
-            {
-                Fields = new Dictionary<string, object?> { ["limit"] = "Gateway:MaxCallsInFlight", ["maximum"] = _options.MaxCallsInFlight },
-            });
+            SendError(id, Problem.LimitExceeded("Gateway:MaxCallsInFlight", _options.MaxCallsInFlight,
+                $"A connection may have {_options.MaxCallsInFlight} calls in flight (Groundwork:Gateway:MaxCallsInFlight)."));
             return;
         }
 
@@ -329,11 +315,11 @@ internal sealed partial class WebSocketSession : IDisposable
         var parts = path?.Split('/');
         GatewayOperation? operation = null;
         string resource = "", tenant = "";
-        if (parts is [var t, var kind, var name, var alias] && _operations.TryGetValue((TargetKind.Resource, kind, alias), out var onResource))
+        if (parts is [var t, var kind, var name, var alias] && _contract.Find(TargetKind.Resource, kind, alias) is { } onResource)
         {
             (operation, tenant, resource) = (onResource, t, $"{t}/{kind}/{name}");
         }
-        else if (parts is [var t2, var grain, var alias2] && _operations.TryGetValue((TargetKind.Tenant, grain, alias2), out var onTenant))
+        else if (parts is [var t2, var grain, var alias2] && _contract.Find(TargetKind.Tenant, grain, alias2) is { } onTenant)
         {
             (operation, tenant, resource) = (onTenant, t2, t2);
         }
@@ -364,7 +350,7 @@ internal sealed partial class WebSocketSession : IDisposable
     {
         try
         {
-            using var credential = UseCredential();
+            using var credential = _credential.Use();
             var task = (Task)operation.Invoke(_grains.GetGrain(operation.Interface, resource), arguments)!;
             await task;
             var result = operation.ReadResult(task);
@@ -408,11 +394,8 @@ internal sealed partial class WebSocketSession : IDisposable
 
             if (_subscriptions.Count >= _options.MaxSubscriptions)
             {
-                SendError(id, new Problem(StatusCodes.Status422UnprocessableEntity, "limit-exceeded", "Limit exceeded",
-                    $"A connection may have {_options.MaxSubscriptions} subscriptions (Groundwork:Gateway:MaxSubscriptions).")
-                {
-                    Fields = new Dictionary<string, object?> { ["limit"] = "Gateway:MaxSubscriptions", ["maximum"] = _options.MaxSubscriptions },
-                });
+                SendError(id, Problem.LimitExceeded("Gateway:MaxSubscriptions", _options.MaxSubscriptions,
+                    $"A connection may have {_options.MaxSubscriptions} subscriptions (Groundwork:Gateway:MaxSubscriptions)."));
                 return;
             }
 
@@ -446,7 +429,7 @@ internal sealed partial class WebSocketSession : IDisposable
         var grain = _grains.GetGrain(operation.Interface, resource);
         try
         {
-            using var credential = UseCredential();
+            using var credential = _credential.Use();
             while (!cancellation.IsCancellationRequested)
             {
                 var lagging = false;
@@ -472,7 +455,7 @@ internal sealed partial class WebSocketSession : IDisposable
                 catch (Exception exception) when (!cancellation.IsCancellationRequested && ResourceFeed.IsTransient(exception) && reopens < _options.MaxReopens)
                 {
                     reopens++;
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << Math.Min(reopens, 6))), cancellation);
+                    await Task.Delay(EventStream.ReopenDelay(reopens), cancellation);
                     continue;
                 }
 
@@ -530,18 +513,6 @@ internal sealed partial class WebSocketSession : IDisposable
         {
             Close(CloseUnauthenticated, "the connection's credential was refused");
         }
-    }
-
-    private IDisposable UseCredential()
-    {
-        RequestContext.Set(CallHeaders.ApiKey, _key);
-        if (_onBehalfOf is not null)
-        {
-            RequestContext.Set(CallHeaders.OnBehalfOf, _onBehalfOf);
-        }
-
-        var key = GroundworkCredentials.Use(_key);
-        return _onBehalfOf is null ? key : new Both(key, GroundworkCredentials.ActFor(_onBehalfOf));
     }
 
     /// <summary>
@@ -683,13 +654,4 @@ internal sealed partial class WebSocketSession : IDisposable
     private static partial void LogUnexpected(ILogger logger, Exception exception, string operation);
 
     private sealed record Subscription(string Id, CancellationTokenSource Stop);
-
-    private sealed class Both(IDisposable first, IDisposable second) : IDisposable
-    {
-        public void Dispose()
-        {
-            second.Dispose();
-            first.Dispose();
-        }
-    }
 }

@@ -15,6 +15,9 @@ internal sealed partial class ContractDocs
 
     private ContractDocs(Dictionary<string, XElement> members) => _members = members;
 
+    /// <summary>The documentation of Groundwork.Abstractions, read once.</summary>
+    public static ContractDocs Contract { get; } = For(typeof(ResourceKinds).Assembly);
+
     /// <summary>The documentation of <paramref name="contract"/>; empty when its XML file is not beside it.</summary>
     public static ContractDocs For(Assembly contract)
     {

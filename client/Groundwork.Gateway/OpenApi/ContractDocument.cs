@@ -20,7 +20,7 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
     public const string JwtScheme = "jwt";
 
     private const string ProblemSchema = "Problem";
-    private static readonly ContractDocs Docs = ContractDocs.For(typeof(ResourceKinds).Assembly);
+    private static ContractDocs Docs => ContractDocs.Contract;
 
     /// <inheritdoc/>
     public async Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
@@ -106,11 +106,7 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
                 ["429"] = new OpenApiResponseReference("429", document),
                 ["503"] = new OpenApiResponseReference("503", document),
             },
-            Security =
-            [
-                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, document)] = [] },
-                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(JwtScheme, document)] = [] },
-            ],
+            Security = Credentials(document),
         };
         return new OpenApiPathItem { Operations = new() { [HttpMethod.Post] = issue } };
     }
@@ -126,11 +122,7 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
             Tags = new HashSet<OpenApiTagReference> { new(operation.Segment, document) },
             Parameters = [],
             Responses = [],
-            Security =
-            [
-                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, document)] = [] },
-                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(JwtScheme, document)] = [] },
-            ],
+            Security = Credentials(document),
         };
 
         described.Parameters.Add(PathParameter("tenant", "The tenant's id."));
@@ -263,6 +255,13 @@ internal sealed class ContractDocument(GatewayContract contract) : IOpenApiDocum
             described.Responses!.TryAdd(status, new OpenApiResponseReference(status, document));
         }
     }
+
+    /// <summary>Either credential: an API key or a JWT.</summary>
+    private static List<OpenApiSecurityRequirement> Credentials(OpenApiDocument document) =>
+    [
+        new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, document)] = [] },
+        new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(JwtScheme, document)] = [] },
+    ];
 
     private static readonly (string Status, string Description)[] Errors =
     [

@@ -13,7 +13,7 @@ internal sealed class ContractSchemaDescriptions : IOpenApiSchemaTransformer
     /// <summary>The metadata key of a property's own description on a named type's schema.</summary>
     public const string PropertyDescription = "x-property-description";
 
-    private static readonly ContractDocs Docs = ContractDocs.For(typeof(ResourceKinds).Assembly);
+    private static ContractDocs Docs => ContractDocs.Contract;
 
     /// <inheritdoc/>
     public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)

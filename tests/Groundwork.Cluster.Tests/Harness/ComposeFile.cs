@@ -123,31 +123,7 @@ public static class Tools
     /// <summary>The full path of <paramref name="name"/> on PATH (or /usr/sbin, /usr/bin), or null.</summary>
     public static string? Find(string name) => Repository.FindProgram(name, $"/usr/sbin/{name}", $"/usr/bin/{name}");
 
-    /// <summary>Runs a program to completion; throws with its output when it fails.</summary>
-    public static async Task<string> RunAsync(string program, params string[] arguments)
-    {
-        var executable = Find(program) ?? throw new InvalidOperationException($"{program} is not installed (.ci/run installs what the cluster tests need).");
-        var info = new ProcessStartInfo(executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await errors}{await output}");
-        }
-
-        return await output;
-    }
+    /// <summary>Runs a program to completion (at most 3 minutes); throws with its output when it fails.</summary>
+    public static Task<string> RunAsync(string program, params string[] arguments) =>
+        Programs.RunAsync(program, workingDirectory: null, TimeSpan.FromMinutes(3), arguments);
 }
