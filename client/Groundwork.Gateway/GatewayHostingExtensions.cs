@@ -142,6 +142,11 @@ public static class GatewayHostingExtensions
             scalar.OpenApiRoutePattern = DocumentPath;
             scalar.DefaultFonts = false;
         }).AllowAnonymous();
+        if (app.Services.GetRequiredService<IOptions<HttpGatewayOptions>>().Value.WebProduct)
+        {
+            WebProduct.Map(app);
+        }
+
         app.Map("/v1/{**rest}", context => new Problem(StatusCodes.Status404NotFound, "no-route", "No such route",
             "No operation is served at this path: routes are /v1/{tenant}/{kind}/{name}/{method} and /v1/{tenant}/{grain}/{method}.").WriteAsync(context));
         return app;

@@ -11,6 +11,9 @@ public sealed class HttpGatewayOptions
     /// <summary>Whether the silo serves the gateway on its HTTP port (default true; the standalone host always does).</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Whether the gateway serves the web product at <c>/</c> (default true): static files built into the gateway.</summary>
+    public bool WebProduct { get; set; } = true;
+
     /// <summary>The largest request body, in bytes (default 1 MiB, as a message to the silo); a larger one gets 413.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxBodyBytes { get; set; } = 1024 * 1024;

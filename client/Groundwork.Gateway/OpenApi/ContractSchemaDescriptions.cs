@@ -25,6 +25,11 @@ internal sealed class ContractSchemaDescriptions : IOpenApiSchemaTransformer
         if (context.JsonPropertyInfo is not { } property)
         {
             schema.Description ??= own;
+            if (own is not null && type.IsValueType && context.JsonTypeInfo.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
+            {
+                RequireConstructorMembers(schema, context.JsonTypeInfo, type);
+            }
+
             return Task.CompletedTask;
         }
 
@@ -45,5 +50,21 @@ internal sealed class ContractSchemaDescriptions : IOpenApiSchemaTransformer
         }
 
         return Task.CompletedTask;
+    }
+
+    // A record struct has a parameterless constructor too, so System.Text.Json requires none of its members: the
+    // members its primary constructor takes without a default are required, as a record class's are.
+    private static void RequireConstructorMembers(OpenApiSchema schema, System.Text.Json.Serialization.Metadata.JsonTypeInfo info, Type type)
+    {
+        var constructor = type.GetConstructors().MaxBy(c => c.GetParameters().Length);
+        foreach (var parameter in constructor?.GetParameters() ?? [])
+        {
+            var member = parameter.HasDefaultValue ? null : info.Properties.FirstOrDefault(p => string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase));
+            if (member is not null)
+            {
+                schema.Required ??= new HashSet<string>(StringComparer.Ordinal);
+                schema.Required.Add(member.Name);
+            }
+        }
     }
 }

@@ -266,30 +266,65 @@ export class Groundwork {
 interface SocketSubscription {
   path: string;
   args: Record<string, unknown>;
-  cursor: number | undefined;
   onEvent(event: unknown, sequence: number | undefined): void;
   onError?(error: GroundworkError): void;
 }
 
+/** Where a {@link GroundworkSocket} stands: `offline` while the browser says so, `closed` for good. */
+export type SocketState = "connecting" | "open" | "offline" | "closed";
+
+/** The arguments of a feed over the socket: its query parameters but the ticket (the socket has its own). */
+export type FeedArgs<P extends FeedPath> = Omit<QueryOf<P>, "ticket">;
+
 /**
  * The groundwork.v1 WebSocket (docs/design/gateway.md): several feeds and calls over one connection. After a
- * dropped connection it reconnects with a new ticket and resubscribes every feed from its cursor; a `lagging`
- * message needs nothing from the caller (the gateway resumes the feed itself).
+ * dropped connection it reconnects with a new ticket (backing off up to 30 s) and resubscribes every feed from its
+ * cursor, so nothing is missed or repeated; in a browser it goes offline with the browser and comes back with it. A
+ * `lagging` message needs nothing from the caller (the gateway resumes the feed itself).
  */
 export class GroundworkSocket {
   readonly #client: Groundwork;
   readonly #subscriptions = new Map<string, SocketSubscription>();
   readonly #calls = new Map<string, { resolve(value: unknown): void; reject(error: unknown): void }>();
+  readonly #listeners = new Set<(state: SocketState) => void>();
   #socket: WebSocket | undefined;
   #next = 0;
-  #closed = false;
+  #failures = 0;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #state: SocketState = "connecting";
 
   constructor(client: Groundwork) {
     this.#client = client;
+    if (typeof window !== "undefined") {
+      window.addEventListener("offline", this.#wentOffline);
+      window.addEventListener("online", this.#cameOnline);
+    }
+  }
+
+  /** Where the socket stands now. */
+  get state(): SocketState {
+    return this.#state;
+  }
+
+  /** Calls `listener` with each new state (and now with the current one); returns a function that stops it. */
+  onState(listener: (state: SocketState) => void): () => void {
+    this.#listeners.add(listener);
+    listener(this.#state);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Connects in the background and stays connected: retries until open, reconnects after every drop. */
+  start(): void {
+    this.#reconnectLater(0);
   }
 
   /** Connects (again), resubscribing every open subscription from its cursor. */
   async connect(): Promise<void> {
+    if (this.#state === "closed") {
+      throw new Error("the socket was closed");
+    }
+
+    this.#setState("connecting");
     const url = new URL(this.#client.url("/v1/ws"));
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("ticket", await this.#client.ticket());
@@ -299,30 +334,40 @@ export class GroundworkSocket {
       socket.onopen = () => resolve();
       socket.onerror = () => reject(new Error("the WebSocket did not open"));
     });
-    socket.onmessage = (message) => this.#receive(JSON.parse(String(message.data)) as Record<string, unknown>);
-    socket.onclose = (close) => {
-      for (const pending of this.#calls.values()) {
-        pending.reject(new Error(`the WebSocket closed (${close.code}) before the answer came`));
-      }
-
-      this.#calls.clear();
-      // 4401: the credential was refused; 1000: closed on purpose. Anything else: reconnect.
-      if (!this.#closed && close.code !== 4401 && close.code !== 1000) {
-        setTimeout(() => void this.connect().catch(() => socket.onclose?.(close)), 1000);
+    socket.onmessage = (message) => {
+      if (this.#socket === socket) {
+        this.#receive(JSON.parse(String(message.data)) as Record<string, unknown>);
       }
     };
+    socket.onclose = (close) => {
+      if (this.#socket !== socket) {
+        return; // replaced (offline, then online): this one's answers no longer count
+      }
+
+      this.#dropped(`the WebSocket closed (${close.code}) before the answer came`);
+      // 4401: the credential was refused; 1000: closed on purpose. Anything else: reconnect.
+      if (close.code === 4401 || close.code === 1000) {
+        this.#setState("closed");
+      } else if (this.#state !== "offline" && this.#state !== "closed") {
+        this.#reconnectLater();
+      }
+    };
+    this.#failures = 0;
+    this.#setState("open");
     for (const [id, subscription] of this.#subscriptions) {
       this.#subscribe(id, subscription);
     }
   }
 
-  /** Follows a feed (a route of {@link FeedPath}) from `afterSequence`; returns a function that unsubscribes. */
-  subscribe<P extends FeedPath>(path: P, params: PathParams<P, "get">, afterSequence: number, handlers: FeedHandlers<EventOf<P>>): () => void {
+  /**
+   * Follows a feed (a route of {@link FeedPath}) with its arguments (`afterSequence` for a change feed: it moves
+   * with every change received, and a reconnection resumes after it); returns a function that unsubscribes.
+   */
+  subscribe<P extends FeedPath>(path: P, params: PathParams<P, "get">, args: FeedArgs<P>, handlers: FeedHandlers<EventOf<P>>): () => void {
     const id = `s${++this.#next}`;
     const subscription: SocketSubscription = {
       path: route(path, params as Record<string, string>).replace(/^\/v1\//, ""),
-      args: { afterSequence },
-      cursor: afterSequence,
+      args: { ...(args as Record<string, unknown>) },
       onEvent: handlers.onEvent as (event: unknown, sequence: number | undefined) => void,
       ...(handlers.onError ? { onError: handlers.onError } : {}),
     };
@@ -338,6 +383,11 @@ export class GroundworkSocket {
   call<P extends PostPath>(path: P, params: PathParams<P, "post">, body: BodyOf<P>, init?: Omit<CallOptions, "signal">): Promise<ResultOf<P, "post">> {
     const id = `c${++this.#next}`;
     return new Promise((resolve, reject) => {
+      if (this.#socket?.readyState !== WebSocket.OPEN) {
+        reject(new Error(`the WebSocket is ${this.#state}`));
+        return;
+      }
+
       this.#calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.#send({
         type: "call",
@@ -352,12 +402,68 @@ export class GroundworkSocket {
 
   /** Closes the socket for good. */
   close(): void {
-    this.#closed = true;
+    this.#setState("closed");
+    clearTimeout(this.#retry);
+    if (typeof window !== "undefined") {
+      window.removeEventListener("offline", this.#wentOffline);
+      window.removeEventListener("online", this.#cameOnline);
+    }
+
     this.#socket?.close(1000, "closed by the client");
   }
 
+  readonly #wentOffline = () => {
+    if (this.#state === "closed") {
+      return;
+    }
+
+    clearTimeout(this.#retry);
+    this.#setState("offline");
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#dropped("the browser went offline before the answer came");
+    socket?.close(4000, "offline");
+  };
+
+  readonly #cameOnline = () => {
+    if (this.#state === "offline") {
+      this.#failures = 0;
+      this.#reconnectLater(0);
+    }
+  };
+
+  #reconnectLater(delay = Math.min(30_000, 500 * 2 ** Math.min(this.#failures, 6))): void {
+    clearTimeout(this.#retry);
+    this.#setState("connecting");
+    this.#retry = setTimeout(() => {
+      this.connect().catch(() => {
+        this.#failures++;
+        if (this.#state === "connecting") {
+          this.#reconnectLater();
+        }
+      });
+    }, delay);
+  }
+
+  #dropped(reason: string): void {
+    for (const pending of this.#calls.values()) {
+      pending.reject(new Error(reason));
+    }
+
+    this.#calls.clear();
+  }
+
+  #setState(state: SocketState): void {
+    if (this.#state !== state) {
+      this.#state = state;
+      for (const listener of this.#listeners) {
+        listener(state);
+      }
+    }
+  }
+
   #subscribe(id: string, subscription: SocketSubscription): void {
-    this.#send({ type: "subscribe", id, path: subscription.path, args: { ...subscription.args, afterSequence: subscription.cursor ?? 0 } });
+    this.#send({ type: "subscribe", id, path: subscription.path, args: subscription.args });
   }
 
   #send(message: Record<string, unknown>): void {
@@ -373,8 +479,8 @@ export class GroundworkSocket {
         const subscription = id ? this.#subscriptions.get(id) : undefined;
         const sequence = typeof message.sequence === "number" ? message.sequence : undefined;
         if (subscription) {
-          if (sequence !== undefined) {
-            subscription.cursor = sequence;
+          if (sequence !== undefined && "afterSequence" in subscription.args) {
+            subscription.args.afterSequence = sequence;
           }
 
           subscription.onEvent(message.data, sequence);

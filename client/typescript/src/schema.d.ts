@@ -1500,7 +1500,7 @@ export interface components {
              * @description Whether every tenant member may read it (default true).
              * @default true
              */
-            tenantReadable: boolean;
+            tenantReadable?: boolean;
         };
         /** @description A key as listed, without its secret. */
         ApiKeyInfo: {
@@ -1538,9 +1538,9 @@ export interface components {
         /** @description A filled cell. */
         CellData: {
             /** @description Its address with its sheet, e.g. `Sheet1!B3` or `'Q1 plan'!A1`. */
-            cell?: string;
+            cell: string;
             /** @description The value it shows. */
-            value?: components["schemas"]["SheetValue"];
+            value: components["schemas"]["SheetValue"];
             /** @description Its formula, when asked for (or, in a change, when the batch set or rewrote it). */
             formula?: null | string;
         };
@@ -1779,9 +1779,9 @@ export interface components {
             /** Format: date */
             due?: null | string;
             /** @default false */
-            clearAssignee: boolean;
+            clearAssignee?: boolean;
             /** @default false */
-            clearDue: boolean;
+            clearDue?: boolean;
         };
         /**
          * @description What an API key may do beyond acting as its own principal.
@@ -1908,12 +1908,12 @@ export interface components {
              * @description How many elements it affected.
              * @default 1
              */
-            count: number;
+            count?: number;
             /**
              * @description True when this is the remembered result of an earlier call with the same operation id.
              * @default false
              */
-            replayed: boolean;
+            replayed?: boolean;
         };
         /** @description A new channel's settings. */
         NewChannel: {
@@ -1925,7 +1925,7 @@ export interface components {
              * @description Members only (true), or readable and joinable by every member of the tenant.
              * @default false
              */
-            private: boolean;
+            private?: boolean;
         };
         /** @description A new item's fields. */
         NewItem: {
@@ -1953,7 +1953,7 @@ export interface components {
              * @description Mentions every member (`@channel`): for moderators.
              * @default false
              */
-            mentionChannel: boolean;
+            mentionChannel?: boolean;
             /** @description Up to 10 references to content stored elsewhere. */
             attachments?: null | components["schemas"]["Attachment"][];
             /**

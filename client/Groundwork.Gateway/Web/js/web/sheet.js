@@ -1,0 +1,175 @@
+import { fill, h, newId } from "./dom.js";
+import { describe } from "./session.js";
+const columns = 8;
+const rows = 30;
+/** Column letters of a 0-based index (0 is A). */
+export function columnName(index) {
+    let name = "";
+    for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) {
+        name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+    }
+    return name;
+}
+/** A sheet name as an address writes it: quoted when it is not letters, digits and underscores. */
+export function sheetPrefix(sheet) {
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(sheet) ? `${sheet}!` : `'${sheet.replace(/'/g, "''")}'!`;
+}
+/** What a cell shows for its value. */
+export function display(value) {
+    switch (value.kind) {
+        case "Number": {
+            const number = value.number ?? 0;
+            return Number.isInteger(number) ? String(number) : String(Number(number.toPrecision(12)));
+        }
+        case "Boolean":
+            return (value.number ?? 0) !== 0 ? "TRUE" : "FALSE";
+        case "Text":
+        case "Error":
+            return value.text ?? "";
+        default:
+            return "";
+    }
+}
+export function sheetView(session, name, selected) {
+    const { client, socket, tenant } = session;
+    const params = { tenant, name };
+    const heading = h("h1", {}, name);
+    const tabs = h("nav", { class: "tabs" });
+    const grid = h("table", { class: "grid", "aria-label": "Cells" });
+    const root = h("div", { class: "sheet", "data-workbook": name }, heading, tabs, h("div", { class: "scroll" }, grid));
+    const cells = new Map();
+    let sheet = selected ?? "";
+    let version = 0;
+    let unsubscribe;
+    let disposed = false;
+    // Addresses within the grid, by their A1 name on this sheet; the server names them with their sheet.
+    const local = (address) => {
+        const prefix = sheetPrefix(sheet);
+        return address.startsWith(prefix) ? address.slice(prefix.length) : undefined;
+    };
+    const show = (slot) => {
+        const focused = document.activeElement === slot.input;
+        slot.input.value = focused ? (slot.data?.formula ?? (slot.data ? display(slot.data.value) : "")) : (slot.data ? display(slot.data.value) : "");
+        slot.input.dataset.value = slot.data ? display(slot.data.value) : "";
+        slot.input.classList.toggle("error", slot.data?.value.kind === "Error");
+        slot.input.classList.toggle("number", slot.data?.value.kind === "Number");
+    };
+    const apply = (changed) => {
+        for (const data of changed) {
+            const address = local(data.cell);
+            const slot = address ? cells.get(address) : undefined;
+            if (slot) {
+                const kept = data.formula === null || data.formula === undefined ? slot.data?.formula : undefined;
+                slot.stale = kept !== undefined && kept !== null;
+                slot.data = data.value.kind === "Empty" && !data.formula ? undefined : { ...data, formula: data.formula ?? kept ?? null };
+                show(slot);
+            }
+        }
+    };
+    const edit = (address, input) => {
+        client.post("/v1/{tenant}/workbook/{name}/edit", params, { cells: [{ cell: sheetPrefix(sheet) + address, input }] }, { idempotencyKey: newId() })
+            .then((result) => apply(result.cells ?? []))
+            .catch((error) => {
+            session.report(error);
+            const slot = cells.get(address);
+            if (slot) {
+                show(slot);
+            }
+        });
+    };
+    const build = () => {
+        cells.clear();
+        const header = h("tr", {}, h("th", {}), ...Array.from({ length: columns }, (_, c) => h("th", { scope: "col" }, columnName(c))));
+        const body = Array.from({ length: rows }, (_, r) => h("tr", {}, h("th", { scope: "row" }, r + 1), ...Array.from({ length: columns }, (_, c) => {
+            const address = `${columnName(c)}${r + 1}`;
+            const input = h("input", { "data-cell": address, "aria-label": address, spellcheck: "false", autocomplete: "off" });
+            const slot = { input, data: undefined, stale: false };
+            cells.set(address, slot);
+            let before = "";
+            input.addEventListener("focus", () => {
+                show(slot);
+                before = input.value;
+                input.select();
+                if (slot.stale) {
+                    void client.get("/v1/{tenant}/workbook/{name}/read", params, { range: sheetPrefix(sheet) + address, formulas: true }).then((fresh) => {
+                        slot.stale = false;
+                        slot.data = fresh.cells[0];
+                        if (document.activeElement === input && input.value === before) {
+                            show(slot);
+                            before = input.value;
+                        }
+                    }).catch(session.report);
+                }
+            });
+            input.addEventListener("keydown", (event) => {
+                if (event.key === "Enter") {
+                    input.blur();
+                }
+                else if (event.key === "Escape") {
+                    input.value = before;
+                    input.blur();
+                }
+            });
+            input.addEventListener("blur", () => {
+                const now = input.value;
+                show(slot);
+                if (now !== before) {
+                    input.value = now;
+                    edit(address, now);
+                }
+            });
+            return h("td", {}, input);
+        })));
+        fill(grid, h("thead", {}, header), h("tbody", {}, ...body));
+    };
+    const load = async () => {
+        unsubscribe?.();
+        const snapshot = await client.get("/v1/{tenant}/workbook/{name}/get", params);
+        if (disposed) {
+            return;
+        }
+        fill(heading, snapshot.title);
+        if (!snapshot.sheets.some((info) => info.name === sheet)) {
+            sheet = snapshot.sheets[0]?.name ?? "Sheet1";
+        }
+        fill(tabs, ...snapshot.sheets.map((info) => h("a", {
+            href: `#/sheet/${encodeURIComponent(name)}/${encodeURIComponent(info.name)}`,
+            "aria-current": info.name === sheet ? "page" : null,
+        }, info.name)));
+        const range = await client.get("/v1/{tenant}/workbook/{name}/read", params, { range: `${sheetPrefix(sheet)}A1:${columnName(columns - 1)}${rows}`, formulas: true });
+        if (disposed) {
+            return;
+        }
+        build();
+        apply(range.cells);
+        version = range.version;
+        root.dataset.version = String(version);
+        unsubscribe = socket.subscribe("/v1/{tenant}/workbook/{name}/watch", params, { afterSequence: version }, {
+            onEvent: (change) => {
+                if (change.sequence <= version) {
+                    return;
+                }
+                version = change.sequence;
+                root.dataset.version = String(version);
+                if (change.kind === "CellsChanged" && !change.reload?.length) {
+                    apply(change.cells ?? []);
+                }
+                else if (change.kind !== "AccessChanged" && change.kind !== "Renamed") {
+                    void load().catch(session.report); // rows, columns, sheets or a large import: read the grid again
+                }
+                else if (change.name) {
+                    fill(heading, change.name);
+                }
+            },
+            onError: (error) => (error.code === "resync-required" ? void load().catch(session.report) : session.report(error)),
+        });
+    };
+    load().catch((error) => fill(grid, h("caption", { class: "error", role: "alert" }, describe(error))));
+    return {
+        root,
+        dispose: () => {
+            disposed = true;
+            unsubscribe?.();
+        },
+    };
+}
