@@ -13,8 +13,9 @@ public sealed class WebProductServingTests(GatewayFixture fixture)
     public async Task Every_module_the_page_loads_is_served_and_the_product_can_be_turned_off()
     {
         var page = await fixture.Http.GetStringAsync(new Uri("/", UriKind.Relative));
-        var modules = Directory.EnumerateFiles(Path.Combine(Groundwork.Testing.Repository.Root, "client", "Groundwork.Gateway", "Web"), "*", SearchOption.AllDirectories)
-            .Select(file => "/app/" + Path.GetRelativePath(Path.Combine(Groundwork.Testing.Repository.Root, "client", "Groundwork.Gateway", "Web"), file).Replace('\\', '/'))
+        var web = Path.Combine(Groundwork.Testing.Repository.Root, "client", "Groundwork.Gateway", "Web");
+        var modules = Directory.EnumerateFiles(web, "*", SearchOption.AllDirectories)
+            .Select(file => "/app/" + Path.GetRelativePath(web, file).Replace('\\', '/'))
             .Where(path => path != "/app/index.html")
             .ToList();
         Assert.Contains("/app/js/web/app.js", page, StringComparison.Ordinal);

@@ -263,6 +263,11 @@ export class Groundwork {
   }
 }
 
+/** A route as the socket names it: after `/v1/`. */
+function socketPath(template: string, params: Record<string, string>): string {
+  return route(template, params).replace(/^\/v1\//, "");
+}
+
 interface SocketSubscription {
   path: string;
   args: Record<string, unknown>;
@@ -366,7 +371,7 @@ export class GroundworkSocket {
   subscribe<P extends FeedPath>(path: P, params: PathParams<P, "get">, args: FeedArgs<P>, handlers: FeedHandlers<EventOf<P>>): () => void {
     const id = `s${++this.#next}`;
     const subscription: SocketSubscription = {
-      path: route(path, params as Record<string, string>).replace(/^\/v1\//, ""),
+      path: socketPath(path, params as Record<string, string>),
       args: { ...(args as Record<string, unknown>) },
       onEvent: handlers.onEvent as (event: unknown, sequence: number | undefined) => void,
       ...(handlers.onError ? { onError: handlers.onError } : {}),
@@ -392,7 +397,7 @@ export class GroundworkSocket {
       this.#send({
         type: "call",
         id,
-        path: route(path, params as Record<string, string>).replace(/^\/v1\//, ""),
+        path: socketPath(path, params as Record<string, string>),
         args: body ?? {},
         ...(init?.idempotencyKey !== undefined ? { idempotencyKey: init.idempotencyKey } : {}),
         ...(init?.ifMatch !== undefined ? { ifMatch: `"${init.ifMatch}"` } : {}),

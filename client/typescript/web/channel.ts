@@ -1,7 +1,7 @@
 // A channel: its history, live messages, who is typing, its members' presence, and the reader's unread count.
 import type { Schemas } from "../src/groundwork.js";
 import { fill, h, newId } from "./dom.js";
-import { describe, type Session, type View } from "./session.js";
+import { describe, followChanges, type Session, type View } from "./session.js";
 
 type Message = Schemas["ChatMessage"];
 
@@ -21,7 +21,6 @@ export function channelView(session: Session, name: string): View {
 
   const messages = new Map<number, Message>();
   const presence = new Map<string, Schemas["PresenceStatus"]>();
-  let version = 0;
   let readUpTo = 0;
   let disposed = false;
   const stops: (() => void)[] = [];
@@ -107,33 +106,26 @@ export function channelView(session: Session, name: string): View {
     });
   };
 
-  const follow = () => {
-    stops.push(socket.subscribe("/v1/{tenant}/channel/{name}/watch", params, { afterSequence: version }, {
-      onEvent: (change) => {
-        if (change.sequence <= version) {
-          return;
-        }
+  const follow = (version: number) => {
+    stops.push(followChanges(session, root, "/v1/{tenant}/channel/{name}/watch", params, version, (change) => {
+      if (change.message && (change.kind === "Posted" || change.kind === "Edited" || change.kind === "Deleted")) {
+        messages.set(change.message.sequence, change.message);
+        renderMessages();
+        markRead();
+      } else if (change.kind === "MembersAdded" || change.kind === "MemberRemoved") {
+        const concerned = new Set(change.principals ?? []);
+        principals = change.kind === "MembersAdded"
+          ? [...principals, ...[...concerned].filter((principal) => !principals.includes(principal))]
+          : principals.filter((principal) => !concerned.has(principal));
+        watchPresence();
+      } else if (change.kind === "TopicChanged") {
+        fill(topic, change.topic ?? "");
+      } else if (change.kind === "Renamed" && change.name) {
+        fill(heading, `#${change.name}`);
+      }
 
-        version = change.sequence;
-        root.dataset.version = String(version);
-        if (change.message && (change.kind === "Posted" || change.kind === "Edited" || change.kind === "Deleted")) {
-          messages.set(change.message.sequence, change.message);
-          renderMessages();
-          markRead();
-        } else if (change.kind === "MembersAdded" || change.kind === "MemberRemoved") {
-          const concerned = new Set(change.principals ?? []);
-          principals = change.kind === "MembersAdded"
-            ? [...principals, ...[...concerned].filter((principal) => !principals.includes(principal))]
-            : principals.filter((principal) => !concerned.has(principal));
-          watchPresence();
-        } else if (change.kind === "TopicChanged") {
-          fill(topic, change.topic ?? "");
-        } else if (change.kind === "Renamed" && change.name) {
-          fill(heading, `#${change.name}`);
-        }
-      },
-      onError: (error) => (error.code === "resync-required" ? void reload() : session.report(error)),
-    }));
+      return true;
+    }, reload));
     stops.push(socket.subscribe("/v1/{tenant}/channel/{name}/watch-live", params, {}, {
       onEvent: (live) => {
         const others = live.typing.filter((typist) => typist.principal !== me.principal && (typist.thread === null || typist.thread === undefined)).map((typist) => typist.principal);
@@ -177,8 +169,6 @@ export function channelView(session: Session, name: string): View {
       messages.set(message.sequence, message);
     }
 
-    version = page.version;
-    root.dataset.version = String(version);
     principals = roster.members.map((member) => member.principal);
     renderMessages();
     if (info.myRole !== null && info.myRole !== undefined) {
@@ -186,7 +176,7 @@ export function channelView(session: Session, name: string): View {
       markRead();
     }
 
-    follow();
+    follow(page.version);
   };
   reload().catch((error: unknown) => fill(timeline, h("li", { class: "error", role: "alert" }, describe(error))));
   return {

@@ -1,7 +1,7 @@
 // A list, as a todo list or as a board by assignee, live: the snapshot, then every change from its version.
 import type { Schemas } from "../src/groundwork.js";
 import { fill, h, newId } from "./dom.js";
-import { describe, type Session, type View } from "./session.js";
+import { describe, followChanges, type Session, type View } from "./session.js";
 
 type Item = Schemas["ListItem"];
 type Change = Schemas["ListChange"];
@@ -58,7 +58,7 @@ export function applyListChange(items: Item[], change: Change): boolean {
 }
 
 export function listView(session: Session, name: string, mode: "todo" | "board"): View {
-  const { client, socket, tenant } = session;
+  const { client, tenant } = session;
   const params = { tenant, name };
   const heading = h("h1", {}, name);
   const body = h("div", { class: "list-body" });
@@ -69,7 +69,6 @@ export function listView(session: Session, name: string, mode: "todo" | "board")
       h("a", { href: `#/list/${encodeURIComponent(name)}/board`, "aria-current": mode === "board" ? "page" : null }, "Board")),
     body);
   let items: Item[] = [];
-  let version = 0;
   let unsubscribe: (() => void) | undefined;
   let disposed = false;
 
@@ -143,36 +142,19 @@ export function listView(session: Session, name: string, mode: "todo" | "board")
 
     fill(heading, snapshot.title);
     items = [...snapshot.items];
-    version = snapshot.version;
-    root.dataset.version = String(version);
     render();
-    unsubscribe = socket.subscribe("/v1/{tenant}/list/{name}/watch", params, { afterSequence: version }, {
-      onEvent: (change) => {
-        if (change.sequence <= version) {
-          return; // already applied
-        }
+    unsubscribe = followChanges(session, root, "/v1/{tenant}/list/{name}/watch", params, snapshot.version, (change, previous) => {
+      if (change.sequence !== previous + 1 || !applyListChange(items, change)) {
+        return false; // out of step: start again from a snapshot
+      }
 
-        if (change.sequence !== version + 1 || !applyListChange(items, change)) {
-          void load().catch(session.report); // out of step: start again from a snapshot
-          return;
-        }
+      if (change.title) {
+        fill(heading, change.title);
+      }
 
-        version = change.sequence;
-        root.dataset.version = String(version);
-        if (change.title) {
-          fill(heading, change.title);
-        }
-
-        render();
-      },
-      onError: (error) => {
-        if (error.code === "resync-required") {
-          void load().catch(session.report);
-        } else {
-          session.report(error);
-        }
-      },
-    });
+      render();
+      return true;
+    }, load);
   };
   load().catch((error: unknown) => fill(body, h("p", { class: "error", role: "alert" }, describe(error))));
   return {

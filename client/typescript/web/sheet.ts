@@ -1,7 +1,7 @@
 // A sheet as a grid: values shown, formulas edited in place, and every recalculated cell arriving live.
 import type { Schemas } from "../src/groundwork.js";
 import { fill, h, newId } from "./dom.js";
-import { describe, type Session, type View } from "./session.js";
+import { describe, followChanges, type Session, type View } from "./session.js";
 
 const columns = 8;
 const rows = 30;
@@ -39,7 +39,7 @@ export function display(value: Schemas["SheetValue"]): string {
 }
 
 export function sheetView(session: Session, name: string, selected?: string): View {
-  const { client, socket, tenant } = session;
+  const { client, tenant } = session;
   const params = { tenant, name };
   const heading = h("h1", {}, name);
   const tabs = h("nav", { class: "tabs" });
@@ -50,7 +50,6 @@ export function sheetView(session: Session, name: string, selected?: string): Vi
   type Slot = { input: HTMLInputElement; data: Schemas["CellData"] | undefined; stale: boolean };
   const cells = new Map<string, Slot>();
   let sheet = selected ?? "";
-  let version = 0;
   let unsubscribe: (() => void) | undefined;
   let disposed = false;
 
@@ -161,26 +160,17 @@ export function sheetView(session: Session, name: string, selected?: string): Vi
 
     build();
     apply(range.cells);
-    version = range.version;
-    root.dataset.version = String(version);
-    unsubscribe = socket.subscribe("/v1/{tenant}/workbook/{name}/watch", params, { afterSequence: version }, {
-      onEvent: (change) => {
-        if (change.sequence <= version) {
-          return;
-        }
+    unsubscribe = followChanges(session, root, "/v1/{tenant}/workbook/{name}/watch", params, range.version, (change) => {
+      if (change.kind === "CellsChanged" && !change.reload?.length) {
+        apply(change.cells ?? []);
+      } else if (change.kind !== "AccessChanged" && change.kind !== "Renamed") {
+        return false; // rows, columns, sheets or a large import: read the grid again
+      } else if (change.name) {
+        fill(heading, change.name);
+      }
 
-        version = change.sequence;
-        root.dataset.version = String(version);
-        if (change.kind === "CellsChanged" && !change.reload?.length) {
-          apply(change.cells ?? []);
-        } else if (change.kind !== "AccessChanged" && change.kind !== "Renamed") {
-          void load().catch(session.report); // rows, columns, sheets or a large import: read the grid again
-        } else if (change.name) {
-          fill(heading, change.name);
-        }
-      },
-      onError: (error) => (error.code === "resync-required" ? void load().catch(session.report) : session.report(error)),
-    });
+      return true;
+    }, load);
   };
   load().catch((error: unknown) => fill(grid, h("caption", { class: "error", role: "alert" }, describe(error))));
   return {

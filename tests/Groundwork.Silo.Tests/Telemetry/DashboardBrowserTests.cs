@@ -9,9 +9,6 @@ namespace Groundwork.Silo.Tests.Telemetry;
 [Collection(TelemetryCollection.Name)]
 public sealed class DashboardBrowserTests(TelemetrySiloFixture fixture)
 {
-    private static string Chromium => Repository.FindProgram("chromium", "/usr/bin/chromium")
-        ?? throw new InvalidOperationException("chromium is not installed: install Debian's 'chromium' package (apt-get install chromium; .ci/run does this).");
-
     [Fact]
     public async Task Without_the_operator_key_the_dashboard_answers_401_with_a_basic_challenge()
     {
@@ -39,12 +36,7 @@ public sealed class DashboardBrowserTests(TelemetrySiloFixture fixture)
     {
         await fixture.WaitForLoadAsync(1, TimeSpan.FromSeconds(60));
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             HttpCredentials = new HttpCredentials { Username = "operator", Password = fixture.Silo.OperatorKey },

@@ -25,9 +25,6 @@ public sealed class WebProductFixture : IAsyncLifetime
 
     public string BobKey { get; private set; } = "";
 
-    private static string Chromium => Repository.FindProgram("chromium", "/usr/bin/chromium")
-        ?? throw new InvalidOperationException("chromium is not installed: install Debian's 'chromium' package (apt-get install chromium; .ci/run does this).");
-
     public async Task InitializeAsync()
     {
         Silo = SiloProcess.Start();
@@ -39,12 +36,7 @@ public sealed class WebProductFixture : IAsyncLifetime
         BobKey = (await CallAsync(http, AnnKey, $"/v1/{Tenant}/tenant/issue-key", new { principal = "bob", scope = "Standard" })).GetProperty("key").GetString()!;
 
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-        });
+        Browser = await HeadlessChromium.LaunchAsync(_playwright);
     }
 
     /// <summary>A new browser context (its own storage: another person's tab) signed in with <paramref name="key"/>.</summary>

@@ -168,6 +168,10 @@ export class Groundwork {
         return body;
     }
 }
+/** A route as the socket names it: after `/v1/`. */
+function socketPath(template, params) {
+    return route(template, params).replace(/^\/v1\//, "");
+}
 /**
  * The groundwork.v1 WebSocket (docs/design/gateway.md): several feeds and calls over one connection. After a
  * dropped connection it reconnects with a new ticket (backing off up to 30 s) and resubscribes every feed from its
@@ -251,7 +255,7 @@ export class GroundworkSocket {
     subscribe(path, params, args, handlers) {
         const id = `s${++this.#next}`;
         const subscription = {
-            path: route(path, params).replace(/^\/v1\//, ""),
+            path: socketPath(path, params),
             args: { ...args },
             onEvent: handlers.onEvent,
             ...(handlers.onError ? { onError: handlers.onError } : {}),
@@ -275,7 +279,7 @@ export class GroundworkSocket {
             this.#send({
                 type: "call",
                 id,
-                path: route(path, params).replace(/^\/v1\//, ""),
+                path: socketPath(path, params),
                 args: body ?? {},
                 ...(init?.idempotencyKey !== undefined ? { idempotencyKey: init.idempotencyKey } : {}),
                 ...(init?.ifMatch !== undefined ? { ifMatch: `"${init.ifMatch}"` } : {}),

@@ -1,5 +1,5 @@
 import { fill, h, newId } from "./dom.js";
-import { describe } from "./session.js";
+import { describe, followChanges } from "./session.js";
 export function channelView(session, name) {
     const { client, socket, tenant, me } = session;
     const params = { tenant, name };
@@ -13,7 +13,6 @@ export function channelView(session, name) {
     const root = h("div", { class: "channel", "data-channel": name }, h("header", { class: "row" }, heading, unread), topic, h("div", { class: "split" }, h("div", { class: "main" }, timeline, typing, composer), h("aside", {}, h("h2", {}, "Members"), members)));
     const messages = new Map();
     const presence = new Map();
-    let version = 0;
     let readUpTo = 0;
     let disposed = false;
     const stops = [];
@@ -88,35 +87,28 @@ export function channelView(session, name) {
             },
         });
     };
-    const follow = () => {
-        stops.push(socket.subscribe("/v1/{tenant}/channel/{name}/watch", params, { afterSequence: version }, {
-            onEvent: (change) => {
-                if (change.sequence <= version) {
-                    return;
-                }
-                version = change.sequence;
-                root.dataset.version = String(version);
-                if (change.message && (change.kind === "Posted" || change.kind === "Edited" || change.kind === "Deleted")) {
-                    messages.set(change.message.sequence, change.message);
-                    renderMessages();
-                    markRead();
-                }
-                else if (change.kind === "MembersAdded" || change.kind === "MemberRemoved") {
-                    const concerned = new Set(change.principals ?? []);
-                    principals = change.kind === "MembersAdded"
-                        ? [...principals, ...[...concerned].filter((principal) => !principals.includes(principal))]
-                        : principals.filter((principal) => !concerned.has(principal));
-                    watchPresence();
-                }
-                else if (change.kind === "TopicChanged") {
-                    fill(topic, change.topic ?? "");
-                }
-                else if (change.kind === "Renamed" && change.name) {
-                    fill(heading, `#${change.name}`);
-                }
-            },
-            onError: (error) => (error.code === "resync-required" ? void reload() : session.report(error)),
-        }));
+    const follow = (version) => {
+        stops.push(followChanges(session, root, "/v1/{tenant}/channel/{name}/watch", params, version, (change) => {
+            if (change.message && (change.kind === "Posted" || change.kind === "Edited" || change.kind === "Deleted")) {
+                messages.set(change.message.sequence, change.message);
+                renderMessages();
+                markRead();
+            }
+            else if (change.kind === "MembersAdded" || change.kind === "MemberRemoved") {
+                const concerned = new Set(change.principals ?? []);
+                principals = change.kind === "MembersAdded"
+                    ? [...principals, ...[...concerned].filter((principal) => !principals.includes(principal))]
+                    : principals.filter((principal) => !concerned.has(principal));
+                watchPresence();
+            }
+            else if (change.kind === "TopicChanged") {
+                fill(topic, change.topic ?? "");
+            }
+            else if (change.kind === "Renamed" && change.name) {
+                fill(heading, `#${change.name}`);
+            }
+            return true;
+        }, reload));
         stops.push(socket.subscribe("/v1/{tenant}/channel/{name}/watch-live", params, {}, {
             onEvent: (live) => {
                 const others = live.typing.filter((typist) => typist.principal !== me.principal && (typist.thread === null || typist.thread === undefined)).map((typist) => typist.principal);
@@ -154,15 +146,13 @@ export function channelView(session, name) {
         for (const message of page.messages) {
             messages.set(message.sequence, message);
         }
-        version = page.version;
-        root.dataset.version = String(version);
         principals = roster.members.map((member) => member.principal);
         renderMessages();
         if (info.myRole !== null && info.myRole !== undefined) {
             await showUnread();
             markRead();
         }
-        follow();
+        follow(page.version);
     };
     reload().catch((error) => fill(timeline, h("li", { class: "error", role: "alert" }, describe(error))));
     return {

@@ -1,5 +1,5 @@
 import { fill, h, newId } from "./dom.js";
-import { describe } from "./session.js";
+import { describe, followChanges } from "./session.js";
 /** Applies one change of the list's feed to its items; false when the change does not follow (reload the snapshot). */
 export function applyListChange(items, change) {
     const at = (id) => items.findIndex((item) => item.id === id);
@@ -47,13 +47,12 @@ export function applyListChange(items, change) {
     }
 }
 export function listView(session, name, mode) {
-    const { client, socket, tenant } = session;
+    const { client, tenant } = session;
     const params = { tenant, name };
     const heading = h("h1", {}, name);
     const body = h("div", { class: "list-body" });
     const root = h("div", { class: `list list-${mode}`, "data-list": name }, heading, h("nav", { class: "tabs" }, h("a", { href: `#/list/${encodeURIComponent(name)}`, "aria-current": mode === "todo" ? "page" : null }, "Todo"), h("a", { href: `#/list/${encodeURIComponent(name)}/board`, "aria-current": mode === "board" ? "page" : null }, "Board")), body);
     let items = [];
-    let version = 0;
     let unsubscribe;
     let disposed = false;
     const act = (call) => void call().catch(session.report);
@@ -109,34 +108,17 @@ export function listView(session, name, mode) {
         }
         fill(heading, snapshot.title);
         items = [...snapshot.items];
-        version = snapshot.version;
-        root.dataset.version = String(version);
         render();
-        unsubscribe = socket.subscribe("/v1/{tenant}/list/{name}/watch", params, { afterSequence: version }, {
-            onEvent: (change) => {
-                if (change.sequence <= version) {
-                    return; // already applied
-                }
-                if (change.sequence !== version + 1 || !applyListChange(items, change)) {
-                    void load().catch(session.report); // out of step: start again from a snapshot
-                    return;
-                }
-                version = change.sequence;
-                root.dataset.version = String(version);
-                if (change.title) {
-                    fill(heading, change.title);
-                }
-                render();
-            },
-            onError: (error) => {
-                if (error.code === "resync-required") {
-                    void load().catch(session.report);
-                }
-                else {
-                    session.report(error);
-                }
-            },
-        });
+        unsubscribe = followChanges(session, root, "/v1/{tenant}/list/{name}/watch", params, snapshot.version, (change, previous) => {
+            if (change.sequence !== previous + 1 || !applyListChange(items, change)) {
+                return false; // out of step: start again from a snapshot
+            }
+            if (change.title) {
+                fill(heading, change.title);
+            }
+            render();
+            return true;
+        }, load);
     };
     load().catch((error) => fill(body, h("p", { class: "error", role: "alert" }, describe(error))));
     return {

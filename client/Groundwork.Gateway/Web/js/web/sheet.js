@@ -1,5 +1,5 @@
 import { fill, h, newId } from "./dom.js";
-import { describe } from "./session.js";
+import { describe, followChanges } from "./session.js";
 const columns = 8;
 const rows = 30;
 /** Column letters of a 0-based index (0 is A). */
@@ -31,7 +31,7 @@ export function display(value) {
     }
 }
 export function sheetView(session, name, selected) {
-    const { client, socket, tenant } = session;
+    const { client, tenant } = session;
     const params = { tenant, name };
     const heading = h("h1", {}, name);
     const tabs = h("nav", { class: "tabs" });
@@ -39,7 +39,6 @@ export function sheetView(session, name, selected) {
     const root = h("div", { class: "sheet", "data-workbook": name }, heading, tabs, h("div", { class: "scroll" }, grid));
     const cells = new Map();
     let sheet = selected ?? "";
-    let version = 0;
     let unsubscribe;
     let disposed = false;
     // Addresses within the grid, by their A1 name on this sheet; the server names them with their sheet.
@@ -142,27 +141,18 @@ export function sheetView(session, name, selected) {
         }
         build();
         apply(range.cells);
-        version = range.version;
-        root.dataset.version = String(version);
-        unsubscribe = socket.subscribe("/v1/{tenant}/workbook/{name}/watch", params, { afterSequence: version }, {
-            onEvent: (change) => {
-                if (change.sequence <= version) {
-                    return;
-                }
-                version = change.sequence;
-                root.dataset.version = String(version);
-                if (change.kind === "CellsChanged" && !change.reload?.length) {
-                    apply(change.cells ?? []);
-                }
-                else if (change.kind !== "AccessChanged" && change.kind !== "Renamed") {
-                    void load().catch(session.report); // rows, columns, sheets or a large import: read the grid again
-                }
-                else if (change.name) {
-                    fill(heading, change.name);
-                }
-            },
-            onError: (error) => (error.code === "resync-required" ? void load().catch(session.report) : session.report(error)),
-        });
+        unsubscribe = followChanges(session, root, "/v1/{tenant}/workbook/{name}/watch", params, range.version, (change) => {
+            if (change.kind === "CellsChanged" && !change.reload?.length) {
+                apply(change.cells ?? []);
+            }
+            else if (change.kind !== "AccessChanged" && change.kind !== "Renamed") {
+                return false; // rows, columns, sheets or a large import: read the grid again
+            }
+            else if (change.name) {
+                fill(heading, change.name);
+            }
+            return true;
+        }, load);
     };
     load().catch((error) => fill(grid, h("caption", { class: "error", role: "alert" }, describe(error))));
     return {
