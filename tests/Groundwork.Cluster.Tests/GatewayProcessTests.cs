@@ -183,6 +183,10 @@ public sealed class GatewayProcessTests(ClusterHarness cluster)
                 }
 
                 Assert.True((int)response.StatusCode >= 500, $"{title}: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+
+                // Retry as a client should, after Retry-After or a moment: a loop without a pause spends the key's
+                // whole rate-limit burst on a silo that is still failing over (seen: 429 in a CI run).
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(response.Headers.RetryAfter?.Delta?.TotalMilliseconds ?? 100, 100, 1000)));
             }
             catch (OperationCanceledException) when (attempt.IsCancellationRequested)
             {
