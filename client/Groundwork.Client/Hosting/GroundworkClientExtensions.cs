@@ -54,6 +54,7 @@ public static class GroundworkClientExtensions
 
             client.AddGroundworkCredentials();
             client.UseGroundworkTls(configuration);
+            GrainInterfaceTypeCache.AddTo(client.Services);
         });
 
         AddGroundworkClientTelemetry(builder);

@@ -2,6 +2,7 @@ using Groundwork.Grains.Access;
 using Groundwork.Grains.Resources;
 using Groundwork.Grains.Storage;
 using Groundwork.Grains.Tenants;
+using Groundwork.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,6 +50,7 @@ public static class GroundworkSiloBuilderExtensions
         builder.AddIncomingGrainCallFilter<AccessControlFilter>();
         builder.AddOutgoingGrainCallFilter<InternalCallMarker>();
         builder.AddGrainExtension<IFeedRelaySource, FeedRelaySource>();
+        GrainInterfaceTypeCache.AddTo(services);
         return builder;
     }
 
