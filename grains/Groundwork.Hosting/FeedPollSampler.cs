@@ -36,35 +36,3 @@ public sealed class FeedPollSampler(Sampler inner) : Sampler
     public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>
         IsPoll(samplingParameters.Name) ? new SamplingResult(SamplingDecision.Drop) : inner.ShouldSample(samplingParameters);
 }
-
-/// <summary>
-/// Runs a feed's long polls (<see cref="FeedPollSampler.IsPoll"/>) with OpenTelemetry's instrumentation suppressed, so
-/// that Orleans' tracing filters, registered after this one, create no <c>Activity</c> for them at all: a dropped
-/// sampling decision still makes OpenTelemetry create one for a root span or a remote parent, and Orleans tags it and
-/// starts and stops it on every delivery to every watcher. Registered before <c>AddActivityPropagation()</c>, on the
-/// silo and the client.
-/// </summary>
-public sealed class FeedPollTraceFilter : IIncomingGrainCallFilter, IOutgoingGrainCallFilter
-{
-    /// <inheritdoc/>
-    public Task Invoke(IIncomingGrainCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return FeedPollSampler.IsPoll(context.Request.GetActivityName()) ? Quietly(context.Invoke) : context.Invoke();
-    }
-
-    /// <inheritdoc/>
-    public Task Invoke(IOutgoingGrainCallContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return FeedPollSampler.IsPoll(context.Request.GetActivityName()) ? Quietly(context.Invoke) : context.Invoke();
-    }
-
-    private static async Task Quietly(Func<Task> invoke)
-    {
-        using (OpenTelemetry.SuppressInstrumentationScope.Begin())
-        {
-            await invoke();
-        }
-    }
-}

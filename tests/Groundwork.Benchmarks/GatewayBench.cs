@@ -66,6 +66,22 @@ internal static class GatewayBench
         await ParallelAsync(viaClient, TimeSpan.FromSeconds(1));
         await ParallelAsync(viaGateway, TimeSpan.FromSeconds(1));
 
+        // GROUNDWORK_BENCH_PROFILE=gateway or =client: only that path's reads, 64 callers for 20 s, between two lines a
+        // profiler can wait for; =idle holds the silo unloaded for 60 s (for an outside load such as wrk). The first
+        // line names the silo's pid, the route and the key (docs/design/call-path.md).
+        if (Environment.GetEnvironmentVariable("GROUNDWORK_BENCH_PROFILE") is { } side)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PROFILE START pid={silo.ProcessId} url={new Uri(silo.BaseAddress, route)} key={owner}"));
+            var rate = side switch
+            {
+                "gateway" => await ParallelAsync(viaGateway, TimeSpan.FromSeconds(20)),
+                "client" => await ParallelAsync(viaClient, TimeSpan.FromSeconds(20)),
+                _ => await Task.Delay(TimeSpan.FromSeconds(60)).ContinueWith(_ => 0.0, TaskScheduler.Default),
+            };
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PROFILE END {rate:F0}"));
+            return "";
+        }
+
         List<double> clientLatency = [], gatewayLatency = [];
         List<double> clientRates = [], gatewayRates = [];
         var clientCpu = new CpuPerCall();

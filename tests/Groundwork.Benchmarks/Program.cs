@@ -27,6 +27,11 @@ if (part == "gateway")
 {
     // The HTTP gateway against the .NET client, on a silo process of its own; replaces only its section of the page.
     var gateway = await GatewayBench.RunAsync();
+    if (gateway.Length == 0)
+    {
+        return;
+    }
+
     Console.WriteLine(gateway);
     await File.WriteAllTextAsync(output, Bench.ReplaceSection(File.Exists(output) ? await File.ReadAllTextAsync(output) : "", "## Gateway", gateway));
     Console.WriteLine($"written to {output}");

@@ -139,6 +139,9 @@ public sealed class SiloProcess : IAsyncDisposable
         return new SiloProcess(process, folder, http, gateway);
     }
 
+    /// <summary>The silo's process id (for a profiler to attach to).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The silo process's resident memory now, in bytes (Linux: VmRSS).</summary>
     public long ResidentBytes()
     {

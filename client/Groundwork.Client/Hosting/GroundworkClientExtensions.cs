@@ -88,8 +88,7 @@ public static class GroundworkClientExtensions
     public static IClientBuilder AddGroundworkCredentials(this IClientBuilder client)
     {
         ArgumentNullException.ThrowIfNull(client);
-        client.AddOutgoingGrainCallFilter<FeedPollTraceFilter>();
-        client.AddActivityPropagation();
+        CallTracingFilter.AddTo(client.Services);
         client.AddOutgoingGrainCallFilter<CredentialCallFilter>();
         client.Services.AddOptions<GroundworkClientOptions>();
         client.Services.AddSingleton<IClientConnectionRetryFilter, ConnectRetryFilter>();

@@ -71,9 +71,7 @@ public static class SiloHostingExtensions
             // After TLS, so the guard reads decrypted frames. Without TLS the silo port is open to every local user
             // (the embedded default) or to the network (AllowPlaintext), so messages there are checked too.
             silo.UseGroundworkMessageGuard(configuration, guardSiloPort: !TlsSettings.From(configuration).Enabled);
-            silo.AddIncomingGrainCallFilter<Groundwork.Hosting.FeedPollTraceFilter>();
-            silo.AddOutgoingGrainCallFilter<Groundwork.Hosting.FeedPollTraceFilter>();
-            silo.AddActivityPropagation();
+            Groundwork.Hosting.CallTracingFilter.AddTo(silo.Services);
             silo.AddDashboard();
         });
 

@@ -80,8 +80,9 @@ public sealed class TraceTests(TelemetrySiloFixture fixture)
         return null;
     }
 
-    /// <summary>Runs the README example as a client process against <paramref name="silo"/>, exporting OTLP to <paramref name="otlp"/>.</summary>
-    internal static async Task<(int Exit, string Output)> RunExampleAsync(SiloProcess silo, OtlpReceiver otlp, string tenant)
+    /// <summary>Runs the README example as a client process against <paramref name="silo"/>, exporting OTLP to <paramref name="otlp"/>, with <paramref name="environment"/> added.</summary>
+    internal static async Task<(int Exit, string Output)> RunExampleAsync(SiloProcess silo, OtlpReceiver otlp, string tenant,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(SiloProcess.BuiltAssemblyPath(Path.Combine("client", "Groundwork.Example"), "Groundwork.Example.dll"));
@@ -89,7 +90,7 @@ public sealed class TraceTests(TelemetrySiloFixture fixture)
         info.ArgumentList.Add(tenant);
         info.Environment["Orleans__Endpoints__GatewayPort"] = silo.GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (key, value) in otlp.Environment())
+        foreach (var (key, value) in otlp.Environment().Concat(environment ?? new Dictionary<string, string>()))
         {
             info.Environment[key] = value;
         }
