@@ -116,12 +116,7 @@ public sealed class CallTracingFilter(DistributedContextPropagator propagator) :
             activity.TraceStateString = traceState;
         }
 
-        if (!activity.Recorded)
-        {
-            activity.Start();
-            return Unrecorded(context, activity);
-        }
-
+        // Baggage travels whether or not the trace is recorded.
         if (propagator.ExtractBaggage(null, FromRequestContext) is { } baggage)
         {
             foreach (var (key, value) in baggage)
@@ -131,7 +126,7 @@ public sealed class CallTracingFilter(DistributedContextPropagator propagator) :
         }
 
         activity.Start();
-        return TracedAsync(context, activity, names);
+        return activity.Recorded ? TracedAsync(context, activity, names) : Unrecorded(context, activity);
     }
 
     // A feed's poll runs with instrumentation suppressed; with nobody listening to the source, nothing is done.

@@ -26,7 +26,7 @@ public sealed class FeedPollSamplerTests
     [Fact]
     public void A_poll_run_quietly_makes_no_span_but_its_measurements_still_count()
     {
-        // FeedPollTraceFilter runs polls in a SuppressInstrumentationScope; the feed's lag is recorded inside them.
+        // CallTracingFilter runs polls in a SuppressInstrumentationScope; the feed's lag is recorded inside them.
         using var source = new ActivitySource("poll-test-" + Guid.NewGuid().ToString("n"));
         using var meter = new Meter("poll-test-" + Guid.NewGuid().ToString("n"));
         var metrics = new List<Metric>();
