@@ -43,17 +43,19 @@ export function channelView(session: Session, name: string): View {
 
   // Read up to the newest message while the tab is visible; the count is what the inbox would say.
   let marking: ReturnType<typeof setTimeout> | undefined;
+  const sendRead = () => {
+    marking = undefined;
+    const newest = Math.max(0, ...[...messages.keys()]);
+    if (document.visibilityState === "visible" && newest > readUpTo) {
+      readUpTo = newest;
+      client.post("/v1/{tenant}/channel/{name}/mark-read", params, { sequence: newest }, { idempotencyKey: newId() })
+        .then(() => showUnread())
+        .catch(session.report);
+    }
+  };
   const markRead = () => {
     clearTimeout(marking);
-    marking = setTimeout(() => {
-      const newest = Math.max(0, ...[...messages.keys()]);
-      if (document.visibilityState === "visible" && newest > readUpTo) {
-        readUpTo = newest;
-        client.post("/v1/{tenant}/channel/{name}/mark-read", params, { sequence: newest }, { idempotencyKey: newId() })
-          .then(() => showUnread())
-          .catch(session.report);
-      }
-    }, 300);
+    marking = setTimeout(sendRead, 300);
   };
   const showUnread = async () => {
     const state = await client.get("/v1/{tenant}/channel/{name}/unread", params);
@@ -183,7 +185,11 @@ export function channelView(session: Session, name: string): View {
     root,
     dispose: () => {
       disposed = true;
-      clearTimeout(marking);
+      // Leaving within the debounce still reads what was shown.
+      if (marking !== undefined) {
+        clearTimeout(marking);
+        sendRead();
+      }
       document.removeEventListener("visibilitychange", onVisible);
       for (const stop of stops.splice(0)) {
         stop();
