@@ -111,14 +111,35 @@ public static class TelemetryDefaults
     };
 
     /// <summary>
+    /// ASP.NET Core instruments recorded on every HTTP request that no dashboard shows and that say nothing the kept ones
+    /// do not (by meter, then instrument): the route match (a miss is a 404 in <c>http.server.request.duration</c>), the
+    /// authentication's duration and the authorization's result (a 401 or 403 there), the rate limiter's lease duration
+    /// and leases held (the gateway's token bucket has no queue, so a lease lasts as long as its request, which
+    /// <c>http.server.active_requests</c> counts), and the bytes rented from Kestrel's memory pool (several updates a
+    /// request; its pooled and allocated bytes stay). Seven instrument updates a request fewer. Kept, and shown on the
+    /// building-blocks dashboard: requests by route and status, their latency, requests in flight, and the rate
+    /// limiter's acquired and rejected counts (docs/design/telemetry.md).
+    /// </summary>
+    public static readonly IReadOnlySet<(string Meter, string Instrument)> DroppedAspNetCoreInstruments = new HashSet<(string, string)>
+    {
+        ("Microsoft.AspNetCore.Routing", "aspnetcore.routing.match_attempts"),
+        ("Microsoft.AspNetCore.Authentication", "aspnetcore.authentication.authenticate.duration"),
+        ("Microsoft.AspNetCore.Authorization", "aspnetcore.authorization.attempts"),
+        ("Microsoft.AspNetCore.RateLimiting", "aspnetcore.rate_limiting.request_lease.duration"),
+        ("Microsoft.AspNetCore.RateLimiting", "aspnetcore.rate_limiting.active_request_leases"),
+        ("Microsoft.AspNetCore.MemoryPool", "aspnetcore.memory_pool.rented"),
+    };
+
+    /// <summary>
     /// Explicit buckets for the latency histograms of Orleans and Groundwork (unit <c>ms</c> or <c>s</c>) and for counts
     /// of cells (<c>{cell}</c>), and
-    /// <see cref="DroppedOrleansInstruments"/> dropped; other instruments keep their defaults.
+    /// <see cref="DroppedOrleansInstruments"/> and <see cref="DroppedAspNetCoreInstruments"/> dropped; other instruments keep their defaults.
     /// </summary>
     public static MetricStreamConfiguration? LatencyView(Instrument instrument)
     {
         ArgumentNullException.ThrowIfNull(instrument);
-        if (instrument.Meter.Name == OrleansMeter && DroppedOrleansInstruments.Contains(instrument.Name))
+        if ((instrument.Meter.Name == OrleansMeter && DroppedOrleansInstruments.Contains(instrument.Name)) ||
+            DroppedAspNetCoreInstruments.Contains((instrument.Meter.Name, instrument.Name)))
         {
             return MetricStreamConfiguration.Drop;
         }

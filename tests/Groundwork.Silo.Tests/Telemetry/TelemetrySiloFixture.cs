@@ -28,6 +28,8 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
     private Task _watchingChat = Task.CompletedTask;
     private GroundworkClientHost? _operator;
     private GroundworkClientHost? _owner;
+    private HttpClient? _http;
+    private string _ownerKey = "";
 
     public OtlpReceiver Otlp { get; private set; } = null!;
 
@@ -62,6 +64,8 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
         _operator = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, Silo.OperatorKey);
         var ownerKey = (await _operator.Client.GetTenant(TenantId).CreateAsync("Telemetry", "ann")).Key;
         _owner = await GroundworkClientHost.ConnectAsync(Silo.GatewayPort, ownerKey);
+        _ownerKey = ownerKey;
+        _http = new HttpClient { BaseAddress = Silo.BaseAddress };
 
         var watched = $"{TenantId}/list/watched";
         await _owner.Client.GetList(watched).CreateAsync("Watched");
@@ -166,6 +170,24 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
         await client.GetChannel(ChannelKey).PostAsync(new NewMessage($"round {round}"));
         await client.GetPresence(TenantId).HeartbeatAsync("load");
 
+        // The HTTP gateway: a read with the owner's key, and one without a key (401).
+        var route = new Uri($"/v1/{TenantId}/list/load-{round % 20}/get", UriKind.Relative);
+        foreach (var key in (string?[])[_ownerKey, null])
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, route);
+            if (key is not null)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            }
+
+            using var response = await _http!.SendAsync(request);
+            var expected = key is null ? System.Net.HttpStatusCode.Unauthorized : System.Net.HttpStatusCode.OK;
+            if (response.StatusCode != expected)
+            {
+                throw new InvalidOperationException($"a gateway read {(key is null ? "without" : "with")} a key got {(int)response.StatusCode}");
+            }
+        }
+
         // Refusals: a key of another tenant (wrong tenant), and a key nobody issued (unknown credential).
         await Refused(() => client.GetList($"x{TenantId}/list/elsewhere").GetAsync());
         using (GroundworkCredentials.Use("gwk_nobody_0000_" + new string('0', 64)))
@@ -218,5 +240,9 @@ public sealed class TelemetrySiloFixture : IAsyncLifetime, IDisposable
         await Otlp.DisposeAsync();
     }
 
-    public void Dispose() => _stop.Dispose();
+    public void Dispose()
+    {
+        _stop.Dispose();
+        _http?.Dispose();
+    }
 }
