@@ -318,6 +318,13 @@ internal static class Bench
         text.AppendLine("Orleans client. Caller i reads grain i in a loop; three rounds of 2 s per side, alternated. Calls per second,");
         text.AppendLine("means of the rounds. Goals (issue \"The call path at the speed of Orleans\"): at least 0.9x bare at 64 and 512");
         text.AppendLine("callers, 0.8x at 1.");
+        if (reads.Count > 0)
+        {
+            // Its own stamp: GROUNDWORK_BENCH=reads replaces only this section.
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC on {Machine()}.");
+        }
+
         text.AppendLine();
         text.AppendLine("| Callers | bare ping | bare read | Groundwork `IListGrain.GetAsync` | against bare read | against bare ping |");
         text.AppendLine("|---|---|---|---|---|---|");

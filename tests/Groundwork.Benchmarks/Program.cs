@@ -78,5 +78,14 @@ if (part == "chat" && File.Exists(output))
     report = Bench.ReplaceSection(await File.ReadAllTextAsync(output), "## Chat", section);
 }
 
+if (part == "reads" && File.Exists(output))
+{
+    // So does the reads part (it used to write the page with its section alone).
+    const string heading = "## Reads against bare Orleans";
+    var start = report.IndexOf(heading, StringComparison.Ordinal);
+    var end = report.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
+    report = Bench.ReplaceSection(await File.ReadAllTextAsync(output), heading, end < 0 ? report[start..] : report[start..(end + 1)]);
+}
+
 await File.WriteAllTextAsync(output, report);
 Console.WriteLine($"written to {output}");
