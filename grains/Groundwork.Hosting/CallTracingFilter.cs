@@ -189,8 +189,9 @@ public sealed class CallTracingFilter(DistributedContextPropagator propagator) :
     }
 
     // Keyed by the request's type: Orleans generates one invokable type per method (per instantiation of a generic one).
+    // The factory takes the context as its argument, so a call that finds its names allocates nothing.
     private static CallNames NamesOf(IGrainCallContext context) =>
-        Names.TryGetValue(context.Request.GetType(), out var names) ? names : Names.GetOrAdd(context.Request.GetType(), _ => CallNames.Of(context));
+        Names.GetOrAdd(context.Request.GetType(), static (_, call) => CallNames.Of(call), context);
 
     /// <summary>What a method's spans are named, built once per method.</summary>
     private sealed record CallNames(ActivitySource Source, string ActivityName, string Service, string Method, bool IsPoll)

@@ -351,6 +351,14 @@ internal static class Bench
             $"{cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}, {Environment.ProcessorCount} cores, {memory ?? "unknown"} memory, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
     }
 
+    /// <summary>The section of <paramref name="page"/> under <paramref name="heading"/>, to the next heading of its level or the end.</summary>
+    public static string SectionOf(string page, string heading)
+    {
+        var start = page.IndexOf(heading + "\n", StringComparison.Ordinal);
+        var end = page.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
+        return end < 0 ? page[start..] : page[start..(end + 1)];
+    }
+
     /// <summary><paramref name="page"/> with the section under <paramref name="heading"/> (to the next heading of its level) replaced by <paramref name="section"/>, or with it added at the end.</summary>
     public static string ReplaceSection(string page, string heading, string section)
     {

@@ -73,18 +73,15 @@ if (part is null)
 Console.WriteLine(report);
 if (part == "chat" && File.Exists(output))
 {
-    // The chat part replaces only its own section of the page.
-    var section = report[report.IndexOf("## Chat", StringComparison.Ordinal)..];
-    report = Bench.ReplaceSection(await File.ReadAllTextAsync(output), "## Chat", section);
+    // The chat part replaces only its own section of the page (the last of its report).
+    report = Bench.ReplaceSection(await File.ReadAllTextAsync(output), "## Chat", Bench.SectionOf(report, "## Chat"));
 }
 
 if (part == "reads" && File.Exists(output))
 {
     // So does the reads part (it used to write the page with its section alone).
     const string heading = "## Reads against bare Orleans";
-    var start = report.IndexOf(heading, StringComparison.Ordinal);
-    var end = report.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
-    report = Bench.ReplaceSection(await File.ReadAllTextAsync(output), heading, end < 0 ? report[start..] : report[start..(end + 1)]);
+    report = Bench.ReplaceSection(await File.ReadAllTextAsync(output), heading, Bench.SectionOf(report, heading));
 }
 
 await File.WriteAllTextAsync(output, report);
